@@ -1,0 +1,137 @@
+/**
+ * Configuration: the design's environment variables, validated once at start.
+ *
+ * Each service declares the variables it uses as a zod object built from the pieces below and
+ * calls `loadConfig(schema, process.env)`. Every problem is reported at once, each naming its
+ * variable, so an operator fixes a deployment in one round. A variable `X` may instead be given
+ * as `X_FILE`, the path of a file that holds it (Docker and Kubernetes secrets).
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Values never printed, logged or returned: a config dump shows them as `[redacted]`. */
+export const SECRET_VARIABLES = new Set([
+  'GITHUB_PRIVATE_KEY',
+  'GITHUB_WEBHOOK_SECRET',
+  'SLURM_GATEWAY_SECRET',
+  'LAUNCH_SIGNING_KEY',
+  'GITHUB_CLIENT_SECRET',
+  'TOKEN_ENCRYPTION_KEY',
+]);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const requiredMessage = (what: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `is required (${what})` : `must be ${what}`;
+
+/** A required non-empty string; `what` tells the operator what belongs there. */
+export function requiredString(what: string) {
+  return z.string({ error: requiredMessage(what) }).trim().min(1, `must not be empty (${what})`);
+}
+
+export function port(defaultPort: number) {
+  return z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(defaultPort);
+}
+
+export function httpUrl(what: string) {
+  return requiredString(what).refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, `must be an http(s) URL (${what})`).transform((value) => value.replace(/\/+$/, ''));
+}
+
+export function positiveInt(defaultValue: number, what: string) {
+  return z.coerce
+    .number({ error: `must be a number (${what})` })
+    .int(`must be a whole number (${what})`)
+    .positive(`must be positive (${what})`)
+    .default(defaultValue);
+}
+
+/** Variables every service reads. */
+export const commonVariables = {
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL'),
+  REDIS_PREFIX: z
+    .string()
+    .default('ghaslurm')
+    .refine(
+      (value) => /^[A-Za-z0-9_.{}-]{1,64}$/.test(value),
+      'must be 1-64 letters, digits or _ . - { } (a hash tag such as {ghaslurm} keeps a queue on one Redis Cluster slot)',
+    ),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+/**
+ * Resolves `X_FILE` indirections for the schema's keys. Both `X` and `X_FILE` set is an error:
+ * silently preferring one would hide a deployment mistake.
+ */
+function resolveFileVariables(keys: string[], env: NodeJS.ProcessEnv, problems: string[]) {
+  const resolved: Record<string, string | undefined> = {};
+  for (const key of keys) {
+    const direct = env[key];
+    const filePath = env[`${key}_FILE`];
+    if (filePath !== undefined && filePath !== '') {
+      if (direct !== undefined && direct !== '') {
+        problems.push(`${key}: set either ${key} or ${key}_FILE, not both`);
+        continue;
+      }
+      try {
+        resolved[key] = readFileSync(filePath, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+        problems.push(`${key}_FILE: cannot read ${filePath} (${code})`);
+      }
+    } else {
+      // An empty variable means "not set": compose files often pass `X=` for optional values.
+      resolved[key] = direct === '' ? undefined : direct;
+    }
+  }
+  return resolved;
+}
+
+export function loadConfig<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<z.ZodObject<Shape>> {
+  const problems: string[] = [];
+  const raw = resolveFileVariables(Object.keys(schema.shape), env, problems);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.map(String).join('.') || '(configuration)';
+      // A variable whose file could not be read already has its problem reported.
+      if (problems.some((problem) => problem.startsWith(`${name}:`) || problem.startsWith(`${name}_FILE:`))) continue;
+      problems.push(`${name}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/** The configuration with secrets masked, for a start-up log line. */
+export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [
+      key,
+      SECRET_VARIABLES.has(key) && value !== undefined ? '[redacted]' : value,
+    ]),
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * GitHub repository names, as people type them and as GitHub spells them. GitHub compares
+ * owner and repository names case-insensitively, so the key used for lookups is lower case,
+ * while the URL keeps the spelling we were given first.
+ */
+
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+export interface RepositoryName {
+  owner: string;
+  name: string;
+  /** `owner/name`, spelled as given. */
+  fullName: string;
+  /** Lower-case `owner/name`: the identity used for comparisons and storage keys. */
+  key: string;
+  /** `https://github.com/owner/name` (or the configured GitHub web address). */
+  url: string;
+}
+
+export class InvalidRepositoryName extends Error {
+  constructor(readonly input: string, readonly why: string) {
+    super(`"${input}" is not a GitHub repository: ${why}`);
+    this.name = 'InvalidRepositoryName';
+  }
+}
+
+/**
+ * Accepts `owner/name`, `https://github.com/owner/name`, with an optional trailing `.git` or
+ * `/`. `webUrl` is GitHub's web address (GitHub Enterprise Server has its own).
+ */
+export function parseRepositoryName(input: string, webUrl = 'https://github.com'): RepositoryName {
+  const trimmed = input.trim();
+  if (!trimmed) throw new InvalidRepositoryName(input, 'it is empty');
+  const base = webUrl.replace(/\/+$/, '');
+  let path = trimmed;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new InvalidRepositoryName(input, 'it is not a valid URL');
+    }
+    const expected = new URL(base);
+    if (url.protocol !== 'https:' && url.protocol !== expected.protocol) {
+      throw new InvalidRepositoryName(input, `use ${expected.protocol}//`);
+    }
+    if (url.host.toLowerCase() !== expected.host.toLowerCase()) {
+      throw new InvalidRepositoryName(input, `the host must be ${expected.host}`);
+    }
+    if (url.search || url.hash || url.username || url.password) {
+      throw new InvalidRepositoryName(input, 'it must not carry a query, fragment or credentials');
+    }
+    path = url.pathname.replace(/^\/+/, '');
+  }
+  path = path.replace(/\/+$/, '').replace(/\.git$/i, '');
+  const parts = path.split('/');
+  if (parts.length !== 2) throw new InvalidRepositoryName(input, 'expected owner/name');
+  const [owner, name] = parts as [string, string];
+  if (!OWNER.test(owner)) throw new InvalidRepositoryName(input, `"${owner}" is not a valid owner name`);
+  if (!NAME.test(name) || name === '.' || name === '..') {
+    throw new InvalidRepositoryName(input, `"${name}" is not a valid repository name`);
+  }
+  const fullName = `${owner}/${name}`;
+  return { owner, name, fullName, key: fullName.toLowerCase(), url: `${base}/${fullName}` };
+}
+
+/** The lookup key for a name GitHub gave us (already valid): lower-case `owner/name`. */
+export function repositoryKey(fullName: string): string {
+  return fullName.toLowerCase();
+}

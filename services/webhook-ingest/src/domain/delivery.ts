@@ -1,0 +1,161 @@
+/**
+ * What a verified delivery means for us: accepted (and trimmed to the fields the dispatcher
+ * uses), ignored (an event we do not act on), or invalid (a validly signed body that lacks what
+ * its event must have). Pure: the route decides the HTTP answer.
+ */
+import { z } from 'zod';
+import type { GithubEventJob } from '@gha-slurm/core/queues';
+import { WORKFLOW_JOB_ACTIONS } from '@gha-slurm/core/domain/workflow-job';
+
+export type DeliveryOutcome =
+  | { kind: 'accepted'; job: GithubEventJob }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'invalid'; problems: string[] };
+
+export const ACCEPTED_EVENTS = ['workflow_job', 'installation', 'installation_repositories', 'ping'] as const;
+
+const id = z.number().int().nonnegative();
+const nullableString = z.string().nullish().transform((value) => value ?? null);
+
+const repository = z.object({
+  id,
+  full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be owner/name'),
+  html_url: z.string().url(),
+});
+
+const workflowJobPayload = z.object({
+  action: z.string(),
+  workflow_job: z.object({
+    id,
+    run_id: id,
+    run_attempt: z.number().int().nullish(),
+    name: z.string(),
+    workflow_name: nullableString,
+    labels: z.array(z.string()),
+    status: z.string(),
+    conclusion: nullableString,
+    runner_id: z.number().int().nullish(),
+    runner_name: nullableString,
+    html_url: nullableString,
+    created_at: nullableString,
+    started_at: nullableString,
+    completed_at: nullableString,
+  }),
+  repository,
+  installation: z.object({ id }).nullish(),
+});
+
+const repositoryNames = z
+  .array(z.object({ full_name: z.string() }))
+  .nullish()
+  .transform((list) => (list ?? []).map((entry) => entry.full_name));
+
+const installationPayload = z.object({
+  action: z.string(),
+  installation: z.object({ id, account: z.object({ login: z.string() }).nullish() }),
+  repositories: repositoryNames,
+});
+
+const installationRepositoriesPayload = z.object({
+  action: z.string(),
+  installation: z.object({ id }),
+  repositories_added: repositoryNames,
+  repositories_removed: repositoryNames,
+});
+
+const pingPayload = z.object({
+  hook_id: z.number().int().nullish(),
+  zen: nullableString,
+});
+
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+}
+
+export interface DeliveryHeaders {
+  event: string;
+  deliveryId: string;
+  receivedAt: string;
+}
+
+export function interpretDelivery(headers: DeliveryHeaders, body: unknown): DeliveryOutcome {
+  const base = { version: 1 as const, deliveryId: headers.deliveryId, receivedAt: headers.receivedAt };
+  switch (headers.event) {
+    case 'workflow_job': {
+      const parsed = workflowJobPayload.safeParse(body);
+      if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
+      const { action, workflow_job: job, repository: repo, installation } = parsed.data;
+      if (!(WORKFLOW_JOB_ACTIONS as readonly string[]).includes(action)) {
+        return { kind: 'ignored', reason: `workflow_job action "${action}" is not acted on` };
+      }
+      const typedAction = action as (typeof WORKFLOW_JOB_ACTIONS)[number];
+      return {
+        kind: 'accepted',
+        job: {
+          ...base,
+          event: 'workflow_job',
+          action: typedAction,
+          payload: {
+            action: typedAction,
+            workflowJob: {
+              id: job.id,
+              runId: job.run_id,
+              runAttempt: job.run_attempt ?? null,
+              name: job.name,
+              workflowName: job.workflow_name,
+              labels: job.labels,
+              status: job.status,
+              conclusion: job.conclusion,
+              runnerId: job.runner_id ?? null,
+              runnerName: job.runner_name,
+              htmlUrl: job.html_url,
+              createdAt: job.created_at,
+              startedAt: job.started_at,
+              completedAt: job.completed_at,
+            },
+            repository: { id: repo.id, fullName: repo.full_name, htmlUrl: repo.html_url },
+            installationId: installation?.id ?? null,
+          },
+        },
+      };
+    }
+    case 'installation': {
+      const parsed = installationPayload.safeParse(body);
+      if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
+      const { action, installation, repositories } = parsed.data;
+      return {
+        kind: 'accepted',
+        job: {
+          ...base,
+          event: 'installation',
+          action,
+          payload: { action, installationId: installation.id, account: installation.account?.login ?? null, repositories },
+        },
+      };
+    }
+    case 'installation_repositories': {
+      const parsed = installationRepositoriesPayload.safeParse(body);
+      if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
+      const { action, installation, repositories_added, repositories_removed } = parsed.data;
+      return {
+        kind: 'accepted',
+        job: {
+          ...base,
+          event: 'installation_repositories',
+          action,
+          payload: { action, installationId: installation.id, added: repositories_added, removed: repositories_removed },
+        },
+      };
+    }
+    case 'ping': {
+      const parsed = pingPayload.safeParse(body);
+      if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
+      return {
+        kind: 'accepted',
+        job: { ...base, event: 'ping', action: null, payload: { hookId: parsed.data.hook_id ?? null, zen: parsed.data.zen } },
+      };
+    }
+    default:
+      return { kind: 'ignored', reason: `event "${headers.event}" is not acted on` };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Composition root of webhook-ingest: the only file that reads the environment and signals.
+ */
+import { Queue } from 'bullmq';
+import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
+import { createLogger } from '@gha-slurm/core/logger';
+import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { QUEUE_NAMES } from '@gha-slurm/core/queues';
+import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { ingestConfigSchema } from './config.ts';
+import { buildIngestApp } from './app.ts';
+import { BatchingEnqueuer } from './adapters/batching-enqueuer.ts';
+import { Histogram } from 'prom-client';
+
+let config;
+try {
+  config = loadConfig(ingestConfigSchema);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`webhook-ingest: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger({ name: 'webhook-ingest', level: config.LOG_LEVEL });
+const registry = createMetricsRegistry('webhook-ingest');
+const redis = createRedis(config.REDIS_URL, 'producer');
+redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+const queue = new Queue(QUEUE_NAMES.githubEvents, { connection: redis, prefix: config.REDIS_PREFIX });
+queue.on('error', (error) => logger.warn({ err: error }, 'queue error'));
+const batchSizes = new Histogram({
+  name: 'github_webhook_enqueue_batch_size',
+  help: 'Deliveries written to Redis in one round trip',
+  buckets: [1, 2, 5, 10, 25, 50, 100, 256],
+  registers: [registry],
+});
+const enqueuer = new BatchingEnqueuer(queue, {
+  isConnected: () => redis.status === 'ready',
+  onBatch: (size) => batchSizes.observe(size),
+});
+
+const app = await buildIngestApp({
+  webhookSecret: config.GITHUB_WEBHOOK_SECRET,
+  bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+  queue: enqueuer,
+  redis,
+  logger,
+  registry,
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping: draining requests and batches in flight');
+  await app.close();
+  await enqueuer.close();
+  await queue.close();
+  redis.disconnect();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
+
+await app.listen({ host: config.HOST, port: config.PORT });
+logger.info({ config: redactConfig(config), redis: describeRedisUrl(config.REDIS_URL) }, 'webhook-ingest listening');
