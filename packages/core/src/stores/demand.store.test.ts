@@ -1,0 +1,64 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testRedis } from '../testing/redis.ts';
+import { DemandStore } from './demand.store.ts';
+
+let env: Awaited<ReturnType<typeof testRedis>>;
+let demand: DemandStore;
+
+before(async () => {
+  env = await testRedis('demand');
+  demand = new DemandStore(env.redis, env.prefix, { coverSeconds: 600, demandHorizonSeconds: 3600 });
+});
+after(() => env.cleanup());
+
+test('grants while queued jobs outnumber runners on their way, and each token once', async () => {
+  const pool = { repository: 'Octo/Repo', profile: 'default' };
+  await demand.addQueuedJob(pool, 1);
+  await demand.addQueuedJob(pool, 2);
+  assert.equal((await demand.tryGrant(pool, 'launch-a', 'jti-a', 60)).kind, 'granted');
+  assert.equal((await demand.tryGrant(pool, 'launch-a', 'jti-a', 60)).kind, 'already-granted');
+  assert.equal((await demand.tryGrant({ repository: 'octo/repo', profile: 'default' }, 'launch-b', 'jti-b', 60)).kind, 'granted');
+  assert.deepEqual(await demand.tryGrant(pool, 'launch-c', 'jti-c', 60), { kind: 'no-demand', queued: 2, covered: 2 });
+  // Runner a takes job 1: one job left, one runner (b) on its way to it.
+  await demand.removeJob(pool, 1);
+  await demand.releaseCover(pool, 'launch-a');
+  assert.equal((await demand.tryGrant(pool, 'launch-c', 'jti-c', 60)).kind, 'no-demand');
+  // Job 3 arrives: runner c may now serve it.
+  await demand.addQueuedJob(pool, 3);
+  assert.equal((await demand.tryGrant(pool, 'launch-c', 'jti-c', 60)).kind, 'granted');
+});
+
+test('pools are per repository and profile', async () => {
+  await demand.addQueuedJob({ repository: 'p/one', profile: 'default' }, 10);
+  assert.equal((await demand.tryGrant({ repository: 'p/two', profile: 'default' }, 'l1', 'j1', 60)).kind, 'no-demand');
+  assert.equal((await demand.tryGrant({ repository: 'p/one', profile: 'bigmem' }, 'l2', 'j2', 60)).kind, 'no-demand');
+  assert.equal((await demand.tryGrant({ repository: 'p/one', profile: 'default' }, 'l3', 'j3', 60)).kind, 'granted');
+});
+
+test('concurrent requests never grant more runners than queued jobs', async () => {
+  const pool = { repository: 'race/repo', profile: 'default' };
+  for (let job = 0; job < 5; job++) await demand.addQueuedJob(pool, 100 + job);
+  const decisions = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => demand.tryGrant(pool, `launch-${i}`, `jti-${i}`, 60)),
+  );
+  assert.equal(decisions.filter((d) => d.kind === 'granted').length, 5);
+});
+
+test('a cancelled grant frees the demand and the token', async () => {
+  const pool = { repository: 'cancel/repo', profile: 'default' };
+  await demand.addQueuedJob(pool, 7);
+  assert.equal((await demand.tryGrant(pool, 'l', 'j', 60)).kind, 'granted');
+  await demand.cancelGrant(pool, 'l', 'j');
+  assert.equal((await demand.tryGrant(pool, 'l', 'j', 60)).kind, 'granted');
+});
+
+test('a runner that got credentials long ago stops counting', async () => {
+  const shortCover = new DemandStore(env.redis, env.prefix, { coverSeconds: 1, demandHorizonSeconds: 3600 });
+  const pool = { repository: 'stale/repo', profile: 'default' };
+  await shortCover.addQueuedJob(pool, 1);
+  assert.equal((await shortCover.tryGrant(pool, 'gone', 'j-gone', 60)).kind, 'granted');
+  assert.equal((await shortCover.tryGrant(pool, 'next', 'j-next', 60)).kind, 'no-demand');
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  assert.equal((await shortCover.tryGrant(pool, 'next', 'j-next', 60)).kind, 'granted');
+});

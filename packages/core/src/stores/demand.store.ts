@@ -1,0 +1,141 @@
+/**
+ * Demand: the queued jobs a runner could still take, and the runners already on their way to
+ * take them. The broker grants credentials only while the first outnumbers the second.
+ *
+ * Demand is kept per pool: a repository and a runner profile. A job belongs to the pool of the
+ * profile the dispatcher chose for it, and a launch to the pool of its profile, so a runner
+ * launched for job A counts as demand for every queued job of its pool: when another runner
+ * took A, it serves B instead (GitHub gives a queued job to any idle runner whose labels fit).
+ *
+ * - `demand` (sorted set, job id by queued time): jobs of the pool that are queued and not
+ *   yet taken. The dispatcher adds a job when it is queued and removes it when it runs, ends
+ *   or is ignored.
+ * - `covered` (sorted set, launch id by grant time): launches whose runner got credentials and
+ *   has not taken a job yet. The broker adds one on a grant; the dispatcher removes it when the
+ *   runner's `in_progress` arrives. A runner gives up after a few minutes without a job, so
+ *   entries older than `coverSeconds` stop counting.
+ * - `granted:<jti>`: a launch token is good for one grant.
+ *
+ * `tryGrant` checks and reserves in one Lua script, so two runners asking at once can never
+ * both be counted against one queued job.
+ */
+import type { Redis } from 'ioredis';
+import { repositoryKey } from '../domain/repository-name.ts';
+import { storeKeys } from './keys.ts';
+
+const TRY_GRANT = `
+-- KEYS: demand, covered, granted-token
+-- ARGV: launch id, now (ms), cover window (ms), demand horizon (ms), token ttl (s)
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'already-granted', 0, 0} end
+local now = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[4])))
+local queued = redis.call('ZCARD', KEYS[1])
+local covered = redis.call('ZCARD', KEYS[2])
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then covered = covered - 1 end
+if queued <= covered then return {'no-demand', queued, covered} end
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
+return {'granted', queued, covered}
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    ghaslurmTryGrant(numKeys: number, ...args: Array<string | number>): import('ioredis').Result<[string, number, number], Context>;
+  }
+}
+
+export interface Pool {
+  repository: string;
+  profile: string;
+}
+
+export type GrantDecision =
+  | { kind: 'granted'; queued: number; covered: number }
+  | { kind: 'already-granted' }
+  | { kind: 'no-demand'; queued: number; covered: number };
+
+export interface DemandSettings {
+  /** How long a runner that got credentials counts as on its way to a job. */
+  coverSeconds: number;
+  /** Jobs queued longer than this no longer count (GitHub unassigns a job after 24 h). */
+  demandHorizonSeconds: number;
+}
+
+export const DEFAULT_DEMAND_SETTINGS: DemandSettings = { coverSeconds: 10 * 60, demandHorizonSeconds: 24 * 3600 };
+
+export class DemandStore {
+  private readonly keys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly settings: DemandSettings = DEFAULT_DEMAND_SETTINGS,
+  ) {
+    this.keys = storeKeys(prefix);
+    if (typeof (redis as unknown as Record<string, unknown>).ghaslurmTryGrant !== 'function') {
+      redis.defineCommand('ghaslurmTryGrant', { lua: TRY_GRANT });
+    }
+  }
+
+  private demandKey(pool: Pool) {
+    return this.keys.demand(repositoryKey(pool.repository), pool.profile);
+  }
+
+  private coveredKey(pool: Pool) {
+    return this.keys.covered(repositoryKey(pool.repository), pool.profile);
+  }
+
+  /** The job is queued and wants a runner of this pool. */
+  async addQueuedJob(pool: Pool, workflowJobId: number, queuedAtMs = Date.now()): Promise<void> {
+    await this.redis.zadd(this.demandKey(pool), 'NX', queuedAtMs, String(workflowJobId));
+  }
+
+  /** The job no longer wants a runner: it runs, ended, or was ignored. */
+  async removeJob(pool: Pool, workflowJobId: number): Promise<void> {
+    await this.redis.zrem(this.demandKey(pool), String(workflowJobId));
+  }
+
+  /** The launch's runner took a job (or ended): it no longer covers demand. */
+  async releaseCover(pool: Pool, launchId: string): Promise<void> {
+    await this.redis.zrem(this.coveredKey(pool), launchId);
+  }
+
+  /**
+   * Checks demand and, when there is some, reserves it for this launch and marks the token
+   * `jti` as used, atomically. `tokenTtlSeconds` should outlive the token.
+   */
+  async tryGrant(pool: Pool, launchId: string, jti: string, tokenTtlSeconds: number): Promise<GrantDecision> {
+    const [kind, queued, covered] = await this.redis.ghaslurmTryGrant(
+      3,
+      this.demandKey(pool),
+      this.coveredKey(pool),
+      this.keys.grantedToken(jti),
+      launchId,
+      Date.now(),
+      this.settings.coverSeconds * 1000,
+      this.settings.demandHorizonSeconds * 1000,
+      Math.max(1, Math.ceil(tokenTtlSeconds)),
+    );
+    if (kind === 'granted') return { kind, queued, covered };
+    if (kind === 'no-demand') return { kind, queued, covered };
+    return { kind: 'already-granted' };
+  }
+
+  /**
+   * Undoes a reservation when the credentials could not be minted (GitHub failed), so the
+   * runner may ask again with the same token.
+   */
+  async cancelGrant(pool: Pool, launchId: string, jti: string): Promise<void> {
+    await this.redis.multi().zrem(this.coveredKey(pool), launchId).del(this.keys.grantedToken(jti)).exec();
+  }
+
+  async queuedJobs(pool: Pool): Promise<number[]> {
+    return (await this.redis.zrange(this.demandKey(pool), 0, -1)).map(Number);
+  }
+
+  async coveringLaunches(pool: Pool): Promise<string[]> {
+    const oldest = Date.now() - this.settings.coverSeconds * 1000;
+    return this.redis.zrangebyscore(this.coveredKey(pool), oldest, '+inf');
+  }
+}

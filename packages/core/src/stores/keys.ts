@@ -1,0 +1,35 @@
+/**
+ * The Redis key layout of the records the services share, in one place. Every key sits under
+ * the deployment's `REDIS_PREFIX`. Changing a key strands the data written under the old one.
+ */
+export function storeKeys(prefix: string) {
+  return {
+    // Repository-to-cluster-user mapping (written by repo-api, read by the dispatcher).
+    repositoryOwner: `${prefix}:map:owner`, // hash: repository key -> cluster user
+    repositoryUrl: `${prefix}:map:url`, // hash: repository key -> canonical URL
+    userRepositories: (user: string) => `${prefix}:map:user:${user}`, // set of repository keys
+    mappedUsers: `${prefix}:map:users`, // set of users with at least one repository
+    mappingAudit: `${prefix}:map:audit`, // stream of changes
+
+    // Workflow jobs (written by the dispatcher; the broker records grants on them).
+    job: (workflowJobId: number | string) => `${prefix}:job:${workflowJobId}`,
+    jobsByTime: `${prefix}:jobs:all`, // sorted set: job id by creation time
+    jobsByRepository: (repositoryKey: string) => `${prefix}:jobs:repo:${repositoryKey}`,
+
+    // Launches (created by the dispatcher, granted by the broker).
+    launch: (launchId: string) => `${prefix}:launch:${launchId}`,
+    launchesByTime: `${prefix}:launches:all`,
+    launchesByRepository: (repositoryKey: string) => `${prefix}:launches:repo:${repositoryKey}`,
+    deadLetteredLaunches: `${prefix}:launches:dead`, // sorted set: launch id by time
+
+    // Demand: what the broker checks before it grants credentials (see demand.store.ts).
+    demand: (repositoryKey: string, profile: string) => `${prefix}:demand:${repositoryKey}:${profile}`,
+    covered: (repositoryKey: string, profile: string) => `${prefix}:covered:${repositoryKey}:${profile}`,
+    grantedToken: (jti: string) => `${prefix}:granted:${jti}`,
+
+    /** Pub/sub channel of job and launch changes, for live views. */
+    changes: `${prefix}:changes`,
+  };
+}
+
+export type StoreKeys = ReturnType<typeof storeKeys>;

@@ -1,0 +1,77 @@
+/**
+ * Launch records: created by the dispatcher, advanced by the gateway's answer and the broker's
+ * grant, retried by operators when dead-lettered.
+ */
+import type { Redis } from 'ioredis';
+import type { ChangeNotice } from '../domain/change-notice.ts';
+import type { Launch } from '../domain/launch.ts';
+import { repositoryKey } from '../domain/repository-name.ts';
+import { storeKeys } from './keys.ts';
+import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
+import { DEFAULT_RETENTION_SECONDS } from './workflow-job.store.ts';
+
+export class LaunchStore {
+  private readonly keys;
+  private readonly records: VersionedRecordStore<Launch>;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    retentionSeconds = DEFAULT_RETENTION_SECONDS,
+  ) {
+    this.keys = storeKeys(prefix);
+    this.records = new VersionedRecordStore<Launch>({ redis, retentionSeconds }, (launch) => ({
+      channel: this.keys.changes,
+      message: JSON.stringify({
+        kind: 'launch',
+        id: launch.id,
+        repository: launch.repository,
+        state: launch.state,
+        at: launch.events.at(-1)?.at ?? new Date().toISOString(),
+      } satisfies ChangeNotice),
+    }));
+  }
+
+  async get(launchId: string): Promise<Launch | null> {
+    return (await this.records.get(this.keys.launch(launchId)))?.value ?? null;
+  }
+
+  create(launch: Launch): Promise<boolean> {
+    return this.records.create(
+      this.keys.launch(launch.id),
+      launch,
+      [this.keys.launchesByTime, this.keys.launchesByRepository(repositoryKey(launch.repository))],
+      Date.parse(launch.createdAt) || Date.now(),
+      launch.id,
+    );
+  }
+
+  async update(launchId: string, update: Updater<Launch>): Promise<Launch | null> {
+    const updated = await this.records.update(this.keys.launch(launchId), update);
+    if (updated) {
+      // The dead-letter index follows the state, so operators can list what needs them.
+      if (updated.state === 'dead-lettered') await this.redis.zadd(this.keys.deadLetteredLaunches, Date.now(), launchId);
+      else await this.redis.zrem(this.keys.deadLetteredLaunches, launchId);
+    }
+    return updated;
+  }
+
+  async list(query: { repositories?: string[]; deadLettered?: boolean; offset?: number; limit?: number } = {}): Promise<Launch[]> {
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 50;
+    const window = { offset: 0, limit: offset + limit };
+    const indexes = query.deadLettered
+      ? [this.keys.deadLetteredLaunches]
+      : query.repositories
+        ? query.repositories.map((name) => this.keys.launchesByRepository(repositoryKey(name)))
+        : [this.keys.launchesByTime];
+    if (query.deadLettered && query.repositories) window.limit = Math.max(window.limit * 4, 200);
+    const ids = (await Promise.all(indexes.map((index) => this.records.listIndex(index, window)))).flat();
+    const wanted = query.repositories ? new Set(query.repositories.map(repositoryKey)) : null;
+    const launches = (await this.records.getMany([...new Set(ids)].map((id) => this.keys.launch(id))))
+      .filter((launch): launch is Launch => launch !== null)
+      .filter((launch) => !wanted || wanted.has(repositoryKey(launch.repository)));
+    launches.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return launches.slice(offset, offset + limit);
+  }
+}

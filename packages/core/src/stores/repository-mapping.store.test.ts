@@ -1,0 +1,71 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseRepositoryName } from '../domain/repository-name.ts';
+import { testRedis } from '../testing/redis.ts';
+import { RepositoryMappingStore } from './repository-mapping.store.ts';
+
+let env: Awaited<ReturnType<typeof testRedis>>;
+let store: RepositoryMappingStore;
+const change = { actor: 'tester', reason: 'api' };
+const names = (...inputs: string[]) => inputs.map((input) => parseRepositoryName(input));
+
+before(async () => {
+  env = await testRedis('mapping');
+  store = new RepositoryMappingStore(env.redis, env.prefix);
+});
+after(() => env.cleanup());
+
+test('a list is replaced whole, and lookups ignore case', async () => {
+  await store.replace('alice', names('Octo/One', 'octo/two'), change);
+  assert.deepEqual(await store.repositoriesOf('alice'), ['https://github.com/Octo/One', 'https://github.com/octo/two']);
+  assert.deepEqual(await store.ownerOf('OCTO/one'), { clusterUser: 'alice', url: 'https://github.com/Octo/One' });
+
+  const result = await store.replace('alice', names('octo/ONE', 'octo/three'), change);
+  assert.deepEqual(result, { kind: 'replaced', repositories: ['https://github.com/Octo/One', 'https://github.com/octo/three'] }, 'first spelling kept');
+  assert.equal(await store.ownerOf('octo/two'), null, 'removed repository has no owner');
+  assert.deepEqual(await store.users(), ['alice']);
+  await store.replace('alice', [], change);
+  assert.deepEqual(await store.users(), []);
+});
+
+test('a repository of another user refuses the whole list and changes nothing', async () => {
+  await store.replace('bob', names('lab/shared'), change);
+  await store.replace('carol', names('lab/carol-a'), change);
+  const result = await store.replace('carol', names('lab/carol-b', 'LAB/Shared'), change);
+  assert.deepEqual(result, { kind: 'conflict', repositoryKey: 'lab/shared' });
+  assert.deepEqual(await store.repositoriesOf('carol'), ['https://github.com/lab/carol-a']);
+  assert.equal(await store.ownerOf('lab/carol-b'), null);
+  assert.equal((await store.ownerOf('lab/shared'))?.clusterUser, 'bob');
+});
+
+test('two replacements racing end as one of the two lists, never a mix', async () => {
+  for (let round = 0; round < 20; round++) {
+    const first = names('race/a', 'race/b');
+    const second = names('race/c', 'race/d');
+    await Promise.all([store.replace('dave', first, change), store.replace('dave', second, change)]);
+    const final = await store.repositoriesOf('dave');
+    const asFirst = first.map((r) => r.url);
+    const asSecond = second.map((r) => r.url);
+    assert.ok(JSON.stringify(final) === JSON.stringify(asFirst) || JSON.stringify(final) === JSON.stringify(asSecond), final.join());
+  }
+});
+
+test('every change is audited with who, when, before and after', async () => {
+  await store.replace('erin', names('e/one'), { actor: 'erin', reason: 'api' });
+  await store.replace('erin', names('e/two'), { actor: 'ops', reason: 'admin override' });
+  const [latest, previous] = await store.audit({ user: 'erin' });
+  assert.ok(latest && previous);
+  assert.deepEqual({ ...latest, id: undefined, at: undefined }, {
+    id: undefined, at: undefined, user: 'erin', actor: 'ops', reason: 'admin override',
+    before: ['https://github.com/e/one'], after: ['https://github.com/e/two'],
+  });
+  assert.ok(Date.parse(latest.at) > 0);
+  assert.deepEqual(previous.before, []);
+});
+
+test('remove takes a repository from whoever has it', async () => {
+  await store.replace('frank', names('f/keep', 'f/gone'), change);
+  assert.equal(await store.remove('F/GONE', { actor: 'github', reason: 'repository.deleted' }), 'frank');
+  assert.deepEqual(await store.repositoriesOf('frank'), ['https://github.com/f/keep']);
+  assert.equal(await store.remove('f/never', change), null);
+});

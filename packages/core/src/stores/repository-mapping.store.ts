@@ -1,0 +1,183 @@
+/**
+ * Which cluster user a repository's CI runs as. A repository maps to at most one user; a user
+ * has many repositories. repo-api writes it, the dispatcher reads it on every queued job (one
+ * HGET), and every write is atomic (one Lua script): a list is replaced whole or not at all,
+ * and its audit entry is written in the same step.
+ */
+import type { Redis } from 'ioredis';
+import { repositoryKey, type RepositoryName } from '../domain/repository-name.ts';
+import { storeKeys } from './keys.ts';
+
+const REPLACE = `
+local user = ARGV[1]
+local count = (#ARGV - 4) / 2
+for i = 0, count - 1 do
+  local key = ARGV[5 + i * 2]
+  local owner = redis.call('HGET', KEYS[1], key)
+  if owner and owner ~= user then
+    return {'conflict', key}
+  end
+end
+local before = {}
+local old = redis.call('SMEMBERS', KEYS[3])
+table.sort(old)
+local keep = {}
+for i = 0, count - 1 do keep[ARGV[5 + i * 2]] = true end
+for _, key in ipairs(old) do
+  before[#before + 1] = redis.call('HGET', KEYS[2], key) or key
+  if not keep[key] then
+    redis.call('HDEL', KEYS[1], key)
+    redis.call('HDEL', KEYS[2], key)
+    redis.call('SREM', KEYS[3], key)
+  end
+end
+local after = {}
+for i = 0, count - 1 do
+  local key = ARGV[5 + i * 2]
+  local url = redis.call('HGET', KEYS[2], key)
+  if not url then
+    url = ARGV[6 + i * 2]
+    redis.call('HSET', KEYS[2], key, url)
+  end
+  redis.call('HSET', KEYS[1], key, user)
+  redis.call('SADD', KEYS[3], key)
+  after[#after + 1] = url
+end
+if count == 0 then redis.call('SREM', KEYS[4], user) else redis.call('SADD', KEYS[4], user) end
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', '100000', '*', 'user', user, 'actor', ARGV[2], 'at', ARGV[3], 'reason', ARGV[4],
+  'before', table.concat(before, '\\n'), 'after', table.concat(after, '\\n'))
+local result = {'ok'}
+for _, url in ipairs(after) do result[#result + 1] = url end
+return result
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    ghaslurmReplaceRepositories(numKeys: number, ...args: string[]): import('ioredis').Result<string[], Context>;
+  }
+}
+
+export interface MappingChange {
+  /** Who made the change (a cluster user, an admin, or `github:<event>`). */
+  actor: string;
+  /** Why, for the audit log: `api`, `admin override`, `repository.renamed`, ... */
+  reason: string;
+}
+
+export type ReplaceResult =
+  | { kind: 'replaced'; repositories: string[] }
+  /** `repositoryKey` is already mapped to another user, whom this result does not name. */
+  | { kind: 'conflict'; repositoryKey: string };
+
+export interface AuditEntry {
+  id: string;
+  user: string;
+  actor: string;
+  at: string;
+  reason: string;
+  before: string[];
+  after: string[];
+}
+
+export interface RepositoryOwner {
+  clusterUser: string;
+  url: string;
+}
+
+export class RepositoryMappingStore {
+  private readonly keys;
+
+  constructor(private readonly redis: Redis, prefix: string) {
+    this.keys = storeKeys(prefix);
+    if (typeof (redis as unknown as Record<string, unknown>).ghaslurmReplaceRepositories !== 'function') {
+      redis.defineCommand('ghaslurmReplaceRepositories', { lua: REPLACE });
+    }
+  }
+
+  /** The cluster user a repository (`owner/name`, any case) runs as, or null. */
+  async ownerOf(fullName: string): Promise<RepositoryOwner | null> {
+    const key = repositoryKey(fullName);
+    const results = await this.redis.multi().hget(this.keys.repositoryOwner, key).hget(this.keys.repositoryUrl, key).exec();
+    const [clusterUser, url] = (results ?? []).map(([, value]) => value as string | null);
+    return clusterUser && url ? { clusterUser, url } : null;
+  }
+
+  /** A user's repositories as canonical URLs, sorted. */
+  async repositoriesOf(user: string): Promise<string[]> {
+    const keys = await this.redis.smembers(this.keys.userRepositories(user));
+    if (keys.length === 0) return [];
+    const urls = await this.redis.hmget(this.keys.repositoryUrl, ...keys);
+    return urls.filter((url): url is string => url !== null).sort((a, b) => a.localeCompare(b));
+  }
+
+  async users(): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.mappedUsers)).sort();
+  }
+
+  /**
+   * Replaces a user's whole list, or changes nothing when one of the repositories belongs to
+   * someone else. Callers pass names already validated and deduplicated by key.
+   */
+  async replace(user: string, repositories: RepositoryName[], change: MappingChange): Promise<ReplaceResult> {
+    const pairs = repositories.flatMap((repository) => [repository.key, repository.url]);
+    const result = await this.redis.ghaslurmReplaceRepositories(
+      5,
+      this.keys.repositoryOwner,
+      this.keys.repositoryUrl,
+      this.keys.userRepositories(user),
+      this.keys.mappedUsers,
+      this.keys.mappingAudit,
+      user,
+      change.actor,
+      new Date().toISOString(),
+      change.reason,
+      ...pairs,
+    );
+    if (result[0] === 'conflict') return { kind: 'conflict', repositoryKey: result[1]! };
+    return { kind: 'replaced', repositories: result.slice(1).sort((a, b) => a.localeCompare(b)) };
+  }
+
+  /** Removes one repository from whoever has it (GitHub says it moved, or went away). */
+  async remove(fullName: string, change: MappingChange): Promise<string | null> {
+    const owner = await this.ownerOf(fullName);
+    if (!owner) return null;
+    const key = repositoryKey(fullName);
+    const current = await this.redis.smembers(this.keys.userRepositories(owner.clusterUser));
+    const remaining = await this.namesFor(current.filter((entry) => entry !== key));
+    const result = await this.replace(owner.clusterUser, remaining, change);
+    return result.kind === 'replaced' ? owner.clusterUser : null;
+  }
+
+  private async namesFor(keys: string[]): Promise<RepositoryName[]> {
+    if (keys.length === 0) return [];
+    const urls = await this.redis.hmget(this.keys.repositoryUrl, ...keys);
+    return keys.map((key, index) => {
+      const url = urls[index] ?? `https://github.com/${key}`;
+      const [owner = '', name = ''] = key.split('/');
+      return { owner, name, fullName: key, key, url };
+    });
+  }
+
+  /** Audit entries, newest first. */
+  async audit(options: { count?: number; before?: string; user?: string } = {}): Promise<AuditEntry[]> {
+    const count = options.count ?? 100;
+    const entries = await this.redis.xrevrange(this.keys.mappingAudit, options.before ? `(${options.before}` : '+', '-', 'COUNT', options.user ? count * 10 : count);
+    return entries
+      .map(([id, fields]) => {
+        const record: Record<string, string> = {};
+        for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1] ?? '';
+        const list = (value: string | undefined) => (value ? value.split('\n') : []);
+        return {
+          id,
+          user: record.user ?? '',
+          actor: record.actor ?? '',
+          at: record.at ?? '',
+          reason: record.reason ?? '',
+          before: list(record.before),
+          after: list(record.after),
+        };
+      })
+      .filter((entry) => !options.user || entry.user === options.user)
+      .slice(0, count);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * JSON records in Redis that several processes update: the dispatcher moves a job forward,
+ * the broker records a grant on it, the reconciler closes it. Each update is a
+ * read-modify-write guarded by a version number (compare-and-set in one Lua script), retried
+ * when another writer got there first, so no update is ever lost or half applied.
+ *
+ * A record is a hash `{ v, data }` that expires after the retention; creating one also adds it
+ * to sorted-set indexes (score: creation time) so lists can be read newest first.
+ */
+import type { Redis } from 'ioredis';
+
+const COMPARE_AND_SET = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if ARGV[1] == '' then
+  if current then return 0 end
+elseif current ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'data', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[5], ARGV[6])
+end
+if ARGV[7] ~= '' then
+  redis.call('PUBLISH', ARGV[7], ARGV[8])
+end
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    ghaslurmCompareAndSet(
+      numKeys: number,
+      ...args: Array<string | number>
+    ): import('ioredis').Result<number, Context>;
+  }
+}
+
+export function defineRecordCommands(redis: Redis): void {
+  if (typeof (redis as unknown as Record<string, unknown>).ghaslurmCompareAndSet !== 'function') {
+    redis.defineCommand('ghaslurmCompareAndSet', { lua: COMPARE_AND_SET });
+  }
+}
+
+export interface Versioned<T> {
+  version: number;
+  value: T;
+}
+
+export class UpdateConflict extends Error {
+  constructor(key: string, attempts: number) {
+    super(`${key} kept changing under ${attempts} attempts to update it`);
+    this.name = 'UpdateConflict';
+  }
+}
+
+export interface RecordChange {
+  /** Channel to publish `message` on when the write lands (live views subscribe to it). */
+  channel: string;
+  message: string;
+}
+
+export interface StoreSettings {
+  redis: Redis;
+  retentionSeconds: number;
+}
+
+/** Result of an update function: the new value, or `null` to leave the record as it is. */
+export type Updater<T> = (current: T) => T | null;
+
+export class VersionedRecordStore<T> {
+  constructor(
+    private readonly settings: StoreSettings,
+    private readonly describeChange: (value: T) => RecordChange | null = () => null,
+  ) {
+    defineRecordCommands(settings.redis);
+  }
+
+  async get(key: string): Promise<Versioned<T> | null> {
+    const [version, data] = await this.settings.redis.hmget(key, 'v', 'data');
+    if (version == null || data == null) return null;
+    return { version: Number(version), value: JSON.parse(data) as T };
+  }
+
+  async getMany(keys: string[]): Promise<Array<T | null>> {
+    if (keys.length === 0) return [];
+    const pipeline = this.settings.redis.pipeline();
+    for (const key of keys) pipeline.hget(key, 'data');
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, data]) => (error || typeof data !== 'string' ? null : (JSON.parse(data) as T)));
+  }
+
+  /** Creates the record if absent; `false` when it already existed (nothing is written then). */
+  async create(key: string, value: T, indexes: string[], createdAtMs: number, member: string): Promise<boolean> {
+    return this.write(key, null, 1, value, indexes, createdAtMs, member);
+  }
+
+  /**
+   * Applies `update` to the current value until it lands without a concurrent write in between.
+   * Returns the value after the update (or the unchanged one when `update` returned null), or
+   * null when the record does not exist.
+   */
+  async update(key: string, update: Updater<T>, maxAttempts = 20): Promise<T | null> {
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const current = await this.get(key);
+      if (!current) return null;
+      const next = update(current.value);
+      if (next === null) return current.value;
+      if (await this.write(key, current.version, current.version + 1, next, [], 0, '')) return next;
+    }
+    throw new UpdateConflict(key, maxAttempts);
+  }
+
+  private async write(
+    key: string,
+    expectedVersion: number | null,
+    newVersion: number,
+    value: T,
+    indexes: string[],
+    score: number,
+    member: string,
+  ): Promise<boolean> {
+    const change = this.describeChange(value);
+    const written = await this.settings.redis.ghaslurmCompareAndSet(
+      1 + indexes.length,
+      key,
+      ...indexes,
+      expectedVersion === null ? '' : String(expectedVersion),
+      String(newVersion),
+      JSON.stringify(value),
+      String(this.settings.retentionSeconds),
+      String(score),
+      member,
+      change?.channel ?? '',
+      change?.message ?? '',
+    );
+    return written === 1;
+  }
+
+  /** Ids from an index, newest first, after dropping entries older than the retention. */
+  async listIndex(index: string, options: { offset: number; limit: number; sinceMs?: number; untilMs?: number }): Promise<string[]> {
+    const oldest = Date.now() - this.settings.retentionSeconds * 1000;
+    await this.settings.redis.zremrangebyscore(index, '-inf', `(${oldest}`);
+    const max = options.untilMs === undefined ? '+inf' : String(options.untilMs);
+    const min = String(Math.max(options.sinceMs ?? oldest, oldest));
+    return this.settings.redis.zrevrangebyscore(index, max, min, 'LIMIT', options.offset, options.limit);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Workflow job records: one per GitHub workflow job, created by the first delivery that
+ * mentions it. Deciding what a transition means is the dispatcher's domain; this store only
+ * keeps records and their indexes, and makes concurrent updates safe.
+ */
+import type { Redis } from 'ioredis';
+import type { ChangeNotice } from '../domain/change-notice.ts';
+import { repositoryKey } from '../domain/repository-name.ts';
+import type { WorkflowJobRecord } from '../domain/workflow-job.ts';
+import { storeKeys } from './keys.ts';
+import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
+
+export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export interface ListQuery {
+  repositories?: string[];
+  states?: string[];
+  sinceMs?: number;
+  untilMs?: number;
+  offset?: number;
+  limit?: number;
+}
+
+export class WorkflowJobStore {
+  private readonly keys;
+  private readonly records: VersionedRecordStore<WorkflowJobRecord>;
+
+  constructor(redis: Redis, prefix: string, retentionSeconds = DEFAULT_RETENTION_SECONDS) {
+    this.keys = storeKeys(prefix);
+    this.records = new VersionedRecordStore<WorkflowJobRecord>({ redis, retentionSeconds }, (job) => ({
+      channel: this.keys.changes,
+      message: JSON.stringify({
+        kind: 'job',
+        id: String(job.workflowJobId),
+        repository: job.repository,
+        state: job.state,
+        at: job.transitions.at(-1)?.at ?? new Date().toISOString(),
+      } satisfies ChangeNotice),
+    }));
+  }
+
+  async get(workflowJobId: number): Promise<WorkflowJobRecord | null> {
+    return (await this.records.get(this.keys.job(workflowJobId)))?.value ?? null;
+  }
+
+  /** Creates the record unless one exists; returns whether this call created it. */
+  create(job: WorkflowJobRecord): Promise<boolean> {
+    const createdAt = Date.parse(job.transitions[0]?.at ?? '') || Date.now();
+    return this.records.create(
+      this.keys.job(job.workflowJobId),
+      job,
+      [this.keys.jobsByTime, this.keys.jobsByRepository(repositoryKey(job.repository))],
+      createdAt,
+      String(job.workflowJobId),
+    );
+  }
+
+  update(workflowJobId: number, update: Updater<WorkflowJobRecord>): Promise<WorkflowJobRecord | null> {
+    return this.records.update(this.keys.job(workflowJobId), update);
+  }
+
+  /** Newest first. With several repositories, each index is read and the results merged. */
+  async list(query: ListQuery = {}): Promise<WorkflowJobRecord[]> {
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 50;
+    const window = { offset: 0, limit: offset + limit, sinceMs: query.sinceMs, untilMs: query.untilMs };
+    const indexes = query.repositories
+      ? query.repositories.map((name) => this.keys.jobsByRepository(repositoryKey(name)))
+      : [this.keys.jobsByTime];
+    // States filter after reading, so read generously when filtering.
+    if (query.states) window.limit = Math.max(window.limit * 4, 200);
+    const ids = (await Promise.all(indexes.map((index) => this.records.listIndex(index, window)))).flat();
+    const jobs = (await this.records.getMany([...new Set(ids)].map((id) => this.keys.job(id))))
+      .filter((job): job is WorkflowJobRecord => job !== null)
+      .filter((job) => !query.states || query.states.includes(job.state));
+    jobs.sort((a, b) => (b.transitions[0]?.at ?? '').localeCompare(a.transitions[0]?.at ?? ''));
+    return jobs.slice(offset, offset + limit);
+  }
+}
