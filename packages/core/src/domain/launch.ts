@@ -14,10 +14,41 @@ export type LaunchState =
   | 'refused'        // the broker refused credentials (no demand left, not installed)
   | 'dead-lettered'; // the gateway kept failing; retryable by an operator
 
+/**
+ * Launch states only move forward, except that an operator's retry takes a dead-lettered launch
+ * back to `pending`. `refused` and `completed` are terminal.
+ */
+export const LAUNCH_STATE_ORDER: Record<LaunchState, number> = {
+  pending: 0,
+  submitted: 1,
+  granted: 2,
+  running: 3,
+  completed: 4,
+  refused: 4,
+  'dead-lettered': 4,
+};
+
+/** Keeps records small: older events are dropped beyond this many. */
+export const MAX_RECORD_EVENTS = 50;
+
+export function appendBounded<T>(list: T[], entry: T, max = MAX_RECORD_EVENTS): T[] {
+  const next = [...list, entry];
+  return next.length > max ? next.slice(next.length - max) : next;
+}
+
+/**
+ * The launch moved to `state` (when that is forward) with `event` recorded; null when the
+ * launch is already at or past that state, so callers can leave the record untouched.
+ */
+export function advanceLaunch(launch: Launch, state: LaunchState, event: LaunchEvent): Launch | null {
+  if (LAUNCH_STATE_ORDER[state] <= LAUNCH_STATE_ORDER[launch.state]) return null;
+  return { ...launch, state, events: appendBounded(launch.events, event) };
+}
+
 export interface LaunchEvent {
   at: string;
   kind: 'created' | 'gateway-accepted' | 'gateway-failed' | 'dead-lettered' | 'retried'
-    | 'token-granted' | 'token-refused' | 'job-taken' | 'job-completed';
+    | 'token-granted' | 'token-refused' | 'token-failed' | 'job-taken' | 'job-completed' | 'lost-job';
   detail?: string;
 }
 

@@ -74,6 +74,17 @@ export interface StateTransition {
   note?: string;
 }
 
+/**
+ * Things that happened to a job besides its state changes: credentials granted or refused to
+ * a runner for it, a launch retried, a reconciler's repair. Shown on the job's timeline.
+ */
+export interface JobEvent {
+  at: string;
+  kind: string;
+  detail?: string;
+  launchId?: string;
+}
+
 export interface WorkflowJobRecord {
   workflowJobId: number;
   runId: number;
@@ -91,6 +102,8 @@ export interface WorkflowJobRecord {
   launchId?: string;
   runnerName?: string | null;
   transitions: StateTransition[];
+  /** Bounded to the latest entries; see `JobEvent`. */
+  events: JobEvent[];
   /** The delivery that created the record, for tracing a job back to GitHub. */
   firstDeliveryId: string;
 }

@@ -1,0 +1,98 @@
+/**
+ * The GitHub App's API client: `@octokit/core` with App authentication, GitHub's rate limits
+ * honoured (throttling) and transient failures retried. `GITHUB_API_URL` points it at
+ * GitHub.com, a GitHub Enterprise Server, or the simulator.
+ *
+ * `app` speaks as the App (JWT: installations, deliveries); `forInstallation(id)` as one
+ * installation (runners, jobs). Installation tokens are cached by `@octokit/auth-app` in one
+ * cache shared by all installation clients, and reused until shortly before they expire.
+ */
+import { Octokit } from '@octokit/core';
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import type { Logger } from '../logger.ts';
+
+const GitHubClient = Octokit.plugin(throttling, retry);
+export type GitHubClient = InstanceType<typeof GitHubClient>;
+
+export interface GitHubAppSettings {
+  appId: string | number;
+  privateKey: string;
+  baseUrl: string;
+  logger: Logger;
+  /** How many times a rate-limited request is retried after GitHub's Retry-After; 0 fails at once. */
+  rateLimitRetries?: number;
+  /** Retries of 5xx and network errors (plugin-retry); 0 disables them. */
+  errorRetries?: number;
+  userAgent?: string;
+}
+
+export interface GitHubApp {
+  app: GitHubClient;
+  forInstallation(installationId: number): GitHubClient;
+}
+
+/** The shape `@octokit/auth-app` expects of a shared token cache. */
+function createTokenCache(maxEntries = 15_000) {
+  const entries = new Map<string, string>();
+  return {
+    async get(key: string) {
+      return entries.get(key);
+    },
+    async set(key: string, value: string) {
+      entries.delete(key);
+      entries.set(key, value);
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+    },
+  };
+}
+
+export function createGitHubApp(settings: GitHubAppSettings): GitHubApp {
+  const cache = createTokenCache();
+  const rateLimitRetries = settings.rateLimitRetries ?? 1;
+  const log = {
+    debug: (message: string) => settings.logger.debug(message),
+    info: (message: string) => settings.logger.debug(message),
+    warn: (message: string) => settings.logger.warn(message),
+    error: (message: string) => settings.logger.error(message),
+  };
+  const common = {
+    baseUrl: settings.baseUrl,
+    userAgent: settings.userAgent ?? 'gha-slurm',
+    log,
+    retry: { enabled: (settings.errorRetries ?? 2) > 0, retries: settings.errorRetries ?? 2 },
+    throttle: {
+      onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+        settings.logger.warn({ retryAfter, route: `${options.method} ${options.url}` }, 'GitHub rate limit reached');
+        return retryCount < rateLimitRetries;
+      },
+      onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+        settings.logger.warn({ retryAfter, route: `${options.method} ${options.url}` }, 'GitHub secondary rate limit reached');
+        return retryCount < rateLimitRetries;
+      },
+    },
+  };
+  const app = new GitHubClient({
+    ...common,
+    authStrategy: createAppAuth,
+    auth: { appId: settings.appId, privateKey: settings.privateKey, cache },
+  });
+  const installations = new Map<number, GitHubClient>();
+  return {
+    app,
+    forInstallation(installationId) {
+      let client = installations.get(installationId);
+      if (!client) {
+        client = new GitHubClient({
+          ...common,
+          authStrategy: createAppAuth,
+          auth: { appId: settings.appId, privateKey: settings.privateKey, installationId, cache },
+        });
+        if (installations.size >= 10_000) installations.delete(installations.keys().next().value as number);
+        installations.set(installationId, client);
+      }
+      return client;
+    },
+  };
+}
