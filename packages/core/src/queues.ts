@@ -10,7 +10,15 @@ import type { WorkflowJobEvent } from './domain/workflow-job.ts';
 export const QUEUE_NAMES = {
   /** Verified GitHub deliveries, from webhook-ingest to the dispatcher. */
   githubEvents: 'github-events',
+  /** Launches on their way to the gateway, inside the dispatcher (retries, slot waits). */
+  launches: 'launches',
 } as const;
+
+/** A launch to take to the gateway. */
+export interface LaunchJob {
+  version: 1;
+  launchId: string;
+}
 
 export interface InstallationEvent {
   action: string;

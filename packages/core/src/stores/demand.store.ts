@@ -130,6 +130,36 @@ export class DemandStore {
     await this.redis.multi().zrem(this.coveredKey(pool), launchId).del(this.keys.grantedToken(jti)).exec();
   }
 
+  /** Per repository: how many jobs wait for a runner and how long the oldest has (for metrics). */
+  async waitingByRepository(): Promise<Array<{ repository: string; waiting: number; oldestSeconds: number }>> {
+    const byRepository = new Map<string, { waiting: number; oldestMs: number }>();
+    const pattern = this.keys.demand('*', '*');
+    const horizon = Date.now() - this.settings.demandHorizonSeconds * 1000;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const [count, oldest] = await Promise.all([
+          this.redis.zcount(key, horizon, '+inf'),
+          this.redis.zrangebyscore(key, horizon, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
+        ]);
+        if (count === 0) continue;
+        // demand keys end in `:<owner>/<name>:<profile>`; profile names have no colon.
+        const repository = key.slice(0, key.lastIndexOf(':')).split(':').pop()!;
+        const entry = byRepository.get(repository) ?? { waiting: 0, oldestMs: Date.now() };
+        entry.waiting += count;
+        entry.oldestMs = Math.min(entry.oldestMs, Number(oldest[1] ?? Date.now()));
+        byRepository.set(repository, entry);
+      }
+    } while (cursor !== '0');
+    return [...byRepository].map(([repository, { waiting, oldestMs }]) => ({
+      repository,
+      waiting,
+      oldestSeconds: Math.max(0, (Date.now() - oldestMs) / 1000),
+    }));
+  }
+
   async queuedJobs(pool: Pool): Promise<number[]> {
     return (await this.redis.zrange(this.demandKey(pool), 0, -1)).map(Number);
   }

@@ -1,0 +1,103 @@
+/**
+ * The dispatcher as a function of its dependencies: the workers that consume `github-events`
+ * and `launches`, and the small HTTP server for health and metrics. `main.ts` runs it; tests
+ * start several of these against one Redis to prove they never launch twice.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Worker } from 'bullmq';
+import type { Logger } from '@gha-slurm/core/logger';
+import type { RunnerProfiles } from '@gha-slurm/core/domain/runner-profile';
+import healthPlugin from '@gha-slurm/core/http/health-plugin';
+import { installErrorHandler } from '@gha-slurm/core/http/errors';
+import type { LaunchSigner } from '@gha-slurm/core/launch-token';
+import { DemandStore } from '@gha-slurm/core/stores/demand.store';
+import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
+import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
+import { SlotStore } from '@gha-slurm/core/stores/slot.store';
+import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
+import type { Gateway } from './adapters/gateway.client.ts';
+import type { DispatcherContext, DispatcherSettings } from './application/context.ts';
+import { createGithubEventsWorker } from './jobs/github-events.worker.ts';
+import { createLaunchesWorker, createLaunchQueue, type LaunchRetryPolicy } from './jobs/launches.worker.ts';
+import { createDispatcherMetrics } from './metrics.ts';
+
+export interface DispatcherDependencies {
+  /** For stores and queue producers. */
+  redis: Redis;
+  /** For BullMQ workers (blocking commands; `maxRetriesPerRequest: null`). */
+  workerRedis: Redis;
+  prefix: string;
+  profiles: RunnerProfiles;
+  signer: LaunchSigner;
+  gateway: Gateway;
+  logger: Logger;
+  registry: Registry;
+  settings: DispatcherSettings;
+  retentionSeconds: number;
+  retryPolicy: LaunchRetryPolicy;
+  concurrency: { events: number; launches: number };
+  now?: () => Date;
+}
+
+export interface Dispatcher {
+  context: DispatcherContext;
+  http: FastifyInstance;
+  workers: Worker[];
+  /** Starts consuming. */
+  start(): void;
+  /** Stops taking work, waits for jobs in progress, closes the queues and the HTTP server. */
+  close(): Promise<void>;
+}
+
+export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dispatcher> {
+  const { redis, prefix } = deps;
+  const demand = new DemandStore(redis, prefix);
+  const launchQueue = createLaunchQueue(redis, prefix, deps.retryPolicy);
+  const context: DispatcherContext = {
+    jobs: new WorkflowJobStore(redis, prefix, deps.retentionSeconds),
+    launches: new LaunchStore(redis, prefix, deps.retentionSeconds),
+    mapping: new RepositoryMappingStore(redis, prefix),
+    demand,
+    slots: new SlotStore(redis, prefix),
+    profiles: deps.profiles,
+    signer: deps.signer,
+    gateway: deps.gateway,
+    launchQueue,
+    metrics: createDispatcherMetrics(deps.registry, () => demand.waitingByRepository()),
+    logger: deps.logger,
+    settings: deps.settings,
+    now: deps.now ?? (() => new Date()),
+  };
+  const workers = [
+    createGithubEventsWorker(context, deps.workerRedis, prefix, deps.concurrency.events),
+    createLaunchesWorker(context, deps.workerRedis, prefix, deps.concurrency.launches),
+  ];
+  for (const worker of workers) {
+    worker.on('failed', (job, error) => {
+      if (job && error.name !== 'DelayedError') {
+        deps.logger.warn({ queue: worker.name, jobId: job.id, attemptsMade: job.attemptsMade, err: error }, 'queue job failed');
+      }
+    });
+    worker.on('error', (error) => deps.logger.error({ queue: worker.name, err: error }, 'worker error'));
+  }
+
+  const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
+  installErrorHandler(http);
+  await http.register(healthPlugin, { registry: deps.registry, checks: [{ name: 'redis', check: () => redis.ping() }] });
+
+  return {
+    context,
+    http,
+    workers,
+    start() {
+      for (const worker of workers) void worker.run();
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await launchQueue.queue.close();
+      await http.close();
+    },
+  };
+}

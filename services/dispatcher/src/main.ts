@@ -1,0 +1,87 @@
+/**
+ * Composition root of the dispatcher: the only file that reads the environment and signals.
+ */
+import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
+import { createLaunchSigner, LaunchKeyError } from '@gha-slurm/core/launch-token';
+import { createLogger } from '@gha-slurm/core/logger';
+import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { dispatcherConfigSchema } from './config.ts';
+import { loadRunnerProfiles, RunnerProfilesError } from './adapters/runner-profiles.file.ts';
+import { createGatewayClient } from './adapters/gateway.client.ts';
+import { buildDispatcher } from './app.ts';
+
+function fail(message: string): never {
+  console.error(`dispatcher: ${message}`);
+  process.exit(1);
+}
+
+let config;
+let profiles;
+let signer;
+try {
+  config = loadConfig(dispatcherConfigSchema);
+  profiles = loadRunnerProfiles(config.RUNNER_PROFILES);
+  signer = await createLaunchSigner({
+    privateKeyPem: config.LAUNCH_SIGNING_KEY,
+    issuer: config.LAUNCH_TOKEN_ISSUER,
+    audience: config.LAUNCH_TOKEN_AUDIENCE,
+    ttlSeconds: config.LAUNCH_TOKEN_TTL_SECONDS,
+  });
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof RunnerProfilesError || error instanceof LaunchKeyError) fail(error.message);
+  throw error;
+}
+
+const logger = createLogger({ name: 'dispatcher', level: config.LOG_LEVEL });
+const registry = createMetricsRegistry('dispatcher');
+const redis = createRedis(config.REDIS_URL, 'client');
+const workerRedis = createRedis(config.REDIS_URL, 'worker');
+for (const connection of [redis, workerRedis]) connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+const gateway = createGatewayClient({
+  baseUrl: config.SLURM_GATEWAY_URL,
+  secret: config.SLURM_GATEWAY_SECRET,
+  connectTimeoutMs: config.GATEWAY_CONNECT_TIMEOUT_MS,
+  responseTimeoutMs: config.GATEWAY_TIMEOUT_MS,
+});
+
+const dispatcher = await buildDispatcher({
+  redis,
+  workerRedis,
+  prefix: config.REDIS_PREFIX,
+  profiles,
+  signer,
+  gateway,
+  logger,
+  registry,
+  settings: { tokenBrokerUrl: config.TOKEN_BROKER_URL, slotPollMs: config.SLOT_POLL_MS, slotGraceSeconds: 3600 },
+  retentionSeconds: config.JOB_RETENTION_DAYS * 24 * 3600,
+  retryPolicy: { attempts: config.GATEWAY_ATTEMPTS, backoffMs: config.GATEWAY_BACKOFF_MS },
+  concurrency: { events: config.DISPATCHER_CONCURRENCY, launches: config.LAUNCH_CONCURRENCY },
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping: finishing jobs in progress');
+  await dispatcher.close();
+  await gateway.close();
+  redis.disconnect();
+  workerRedis.disconnect();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
+
+await dispatcher.http.listen({ host: config.HOST, port: config.PORT });
+dispatcher.start();
+logger.info(
+  {
+    config: redactConfig(config),
+    redis: describeRedisUrl(config.REDIS_URL),
+    profiles: profiles.profiles.map((profile) => profile.name),
+    launchKeyId: signer.kid,
+  },
+  'dispatcher running',
+);
