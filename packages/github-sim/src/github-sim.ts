@@ -1,0 +1,129 @@
+/**
+ * A simulated GitHub REST API on loopback, for tests and the demo. A real HTTP server driven
+ * by the real clients (`@octokit/auth-app` and friends): it checks App JWTs against the App's
+ * public key and installation tokens against those it minted, answers with GitHub's shapes
+ * and status codes, counts every call by route, and can be told to fail, rate-limit or slow
+ * down.
+ *
+ *   const sim = await startGitHubSim({ app: { id: 1, publicKeyPem } });
+ *   sim.state.install({ account: 'octo', repositories: ['octo/repo'] });
+ *   // GITHUB_API_URL=sim.url
+ *   sim.calls.count(RUNNER_ROUTES.registrationToken);
+ *   sim.faults.add({ kind: 'server-error', route: RUNNER_ROUTES.registrationToken, times: 1 });
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { commonHeaders, DOCS, githubError, RateLimitCounter } from './http/github-responses.ts';
+import { appRoutes } from './routes/apps.routes.ts';
+import type { SimContext } from './routes/context.ts';
+import { runnerRoutes } from './routes/runners.routes.ts';
+import { GitHubSimState, type SimAppSettings, type SimSettings } from './state.ts';
+import { CallLog, FaultPlan, type Fault, type RecordedCall } from './traffic.ts';
+
+export { APP_ROUTES } from './routes/apps.routes.ts';
+export { RUNNER_ROUTES } from './routes/runners.routes.ts';
+
+export interface GitHubSimOptions {
+  app: SimAppSettings;
+  settings?: Partial<SimSettings>;
+  /** Loopback only by default: tests and the demo never listen elsewhere. */
+  host?: string;
+  port?: number;
+  webUrl?: string;
+}
+
+export interface GitHubSim {
+  /** Base URL of the REST API (`GITHUB_API_URL`). */
+  url: string;
+  state: GitHubSimState;
+  calls: CallLog;
+  faults: FaultPlan;
+  server: FastifyInstance;
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    githubCall?: RecordedCall;
+  }
+}
+
+async function applyFault(fault: Fault, reply: import('fastify').FastifyReply, rateLimit: RateLimitCounter): Promise<boolean> {
+  switch (fault.kind) {
+    case 'slow':
+      await sleep(fault.delayMs);
+      return false;
+    case 'server-error': {
+      const status = fault.status ?? 502;
+      await githubError(reply, status, status === 500 ? 'Server Error' : 'Service Unavailable');
+      return true;
+    }
+    case 'rate-limit': {
+      const resetIn = fault.resetInSeconds ?? 60;
+      if (fault.secondary) {
+        reply.header('retry-after', String(resetIn));
+        await githubError(reply, 403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', DOCS.rateLimits);
+      } else {
+        reply.headers(rateLimit.headers(0, Math.floor(Date.now() / 1000) + resetIn));
+        await githubError(reply, 403, 'API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID.', DOCS.rateLimits);
+      }
+      return true;
+    }
+  }
+}
+
+export function buildGitHubSim(context: SimContext, calls: CallLog, faults: FaultPlan): FastifyInstance {
+  const server = Fastify({ logger: false });
+  const rateLimit = new RateLimitCounter();
+
+  // Octokit sends JSON, sometimes with an empty body; GitHub accepts both.
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body).trim();
+    if (text === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const error = Object.assign(new Error('Problems parsing JSON'), { statusCode: 400 });
+      done(error, undefined);
+    }
+  });
+
+  server.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.config?.githubRoute ?? 'unknown';
+    request.githubCall = calls.record({
+      route,
+      method: request.method,
+      path: request.url.split('?')[0] ?? request.url,
+      params: { ...(request.params as Record<string, string>) },
+      at: Date.now(),
+    });
+    reply.headers({ ...commonHeaders(), ...rateLimit.count() });
+    const fault = faults.take(route);
+    if (fault && (await applyFault(fault, reply, rateLimit))) return reply;
+  });
+
+  server.addHook('onResponse', async (request, reply) => {
+    if (request.githubCall) request.githubCall.status = reply.statusCode;
+  });
+
+  server.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) =>
+    githubError(reply, error.statusCode && error.statusCode < 500 ? error.statusCode : 500, error.statusCode && error.statusCode < 500 ? error.message : 'Server Error'),
+  );
+  server.setNotFoundHandler((_request, reply) => githubError(reply, 404, 'Not Found'));
+
+  void server.register(appRoutes, context);
+  void server.register(runnerRoutes, context);
+  return server;
+}
+
+export async function startGitHubSim(options: GitHubSimOptions): Promise<GitHubSim> {
+  const state = new GitHubSimState(options.app, options.settings);
+  const calls = new CallLog();
+  const faults = new FaultPlan();
+  let url = '';
+  const context: SimContext = { state, baseUrl: () => url, webUrl: options.webUrl ?? 'https://github.com' };
+  const server = buildGitHubSim(context, calls, faults);
+  const address = await server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  url = address;
+  return { url, state, calls, faults, server, close: () => server.close() };
+}
