@@ -47,11 +47,15 @@ export class LaunchStore {
   }
 
   async update(launchId: string, update: Updater<Launch>): Promise<Launch | null> {
-    const updated = await this.records.update(this.keys.launch(launchId), update);
-    if (updated) {
-      // The dead-letter index follows the state, so operators can list what needs them.
+    let previousState: Launch['state'] | undefined;
+    const updated = await this.records.update(this.keys.launch(launchId), (current) => {
+      previousState = current.state;
+      return update(current);
+    });
+    // The dead-letter index follows the state, so operators can list what needs them.
+    if (updated && updated.state !== previousState) {
       if (updated.state === 'dead-lettered') await this.redis.zadd(this.keys.deadLetteredLaunches, Date.now(), launchId);
-      else await this.redis.zrem(this.keys.deadLetteredLaunches, launchId);
+      else if (previousState === 'dead-lettered') await this.redis.zrem(this.keys.deadLetteredLaunches, launchId);
     }
     return updated;
   }

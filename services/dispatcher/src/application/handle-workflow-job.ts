@@ -148,8 +148,7 @@ export async function ensureLaunch(ctx: DispatcherContext, record: WorkflowJobRe
       createdAt: ctx.now().toISOString(),
       events: [{ at: ctx.now().toISOString(), kind: 'created', detail: `for job ${record.workflowJobId}` }],
     };
-    await ctx.launches.create(fresh);
-    launch = (await ctx.launches.get(launchId)) ?? fresh;
+    launch = (await ctx.launches.create(fresh)) ? fresh : ((await ctx.launches.get(launchId)) ?? fresh);
   }
   if (launch.state === 'pending') {
     await ctx.launchQueue.enqueue(launchId);
