@@ -1,0 +1,104 @@
+/**
+ * `npm start`: the whole system on one machine, without Docker.
+ *
+ * - With a GitHub App configured (`GITHUB_APP_ID` in the environment or in `.env`), it runs the
+ *   four services for real, with the design's variables.
+ * - Without one, it runs the demo: dev keys and secrets, the services, and (once present) the
+ *   simulated GitHub and gateway, so the admin page shows live jobs at once.
+ *
+ * Ctrl-C stops everything cleanly, including a redis-server this script started.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDemoConfig, DEMO_ADMIN, DEMO_USER } from './start/demo-config.ts';
+import { findOrStartRedis, type RedisForStart } from './start/redis.ts';
+import { Supervisor, type ProcessSpec } from './start/supervisor.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
+
+const PORTS = { ingest: 3001, broker: 3002, api: 3003, dispatcher: 3004, githubSim: 3100, gatewaySim: 3101 };
+const SERVICES = ['webhook-ingest', 'token-broker', 'repo-api', 'dispatcher'] as const;
+const serviceEntry = (name: string) => join('services', name, 'src', 'main.ts');
+
+let redis: RedisForStart;
+try {
+  redis = await findOrStartRedis(root);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+
+const base = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', REDIS_URL: redis.url };
+const specs: ProcessSpec[] = [];
+const demo = !process.env.GITHUB_APP_ID;
+let banner: string;
+
+if (!demo) {
+  for (const name of SERVICES) specs.push({ name, entry: serviceEntry(name), env: { ...process.env, REDIS_URL: redis.url } });
+  banner = `gha-slurm is running against the GitHub App ${process.env.GITHUB_APP_ID}.
+  webhook intake  http://localhost:${process.env.INGEST_PORT ?? PORTS.ingest}/webhook
+  admin page      http://localhost:${PORTS.api}`;
+} else {
+  const config = ensureDemoConfig(root);
+  const githubUrl = `http://127.0.0.1:${PORTS.githubSim}`;
+  const common = { ...base, REDIS_PREFIX: 'ghaslurm-demo', HOST: '127.0.0.1' };
+  const env: Record<(typeof SERVICES)[number], Record<string, string | undefined>> = {
+    'webhook-ingest': { ...common, PORT: String(PORTS.ingest), GITHUB_WEBHOOK_SECRET: config.webhookSecret },
+    'token-broker': {
+      ...common,
+      PORT: String(PORTS.broker),
+      GITHUB_API_URL: githubUrl,
+      GITHUB_APP_ID: config.appId,
+      GITHUB_PRIVATE_KEY: config.appPrivateKey,
+      LAUNCH_VERIFY_KEYS: config.launchVerifyKey,
+    },
+    'repo-api': {
+      ...common,
+      PORT: String(PORTS.api),
+      API_TOKENS: config.apiTokensFile,
+      GITHUB_API_URL: githubUrl,
+      GITHUB_URL: githubUrl,
+      GITHUB_APP_ID: config.appId,
+      GITHUB_PRIVATE_KEY: config.appPrivateKey,
+    },
+    dispatcher: {
+      ...common,
+      PORT: String(PORTS.dispatcher),
+      SLURM_GATEWAY_URL: `http://127.0.0.1:${PORTS.gatewaySim}`,
+      SLURM_GATEWAY_SECRET: config.gatewaySecret,
+      TOKEN_BROKER_URL: `http://127.0.0.1:${PORTS.broker}`,
+      LAUNCH_SIGNING_KEY: config.launchSigningKey,
+      RUNNER_PROFILES: config.runnerProfilesFile,
+      GITHUB_API_URL: githubUrl,
+      GITHUB_APP_ID: config.appId,
+      GITHUB_PRIVATE_KEY: config.appPrivateKey,
+    },
+  };
+  for (const name of SERVICES) {
+    if (existsSync(join(root, serviceEntry(name)))) specs.push({ name, entry: serviceEntry(name), env: env[name] });
+  }
+  banner = `gha-slurm demo is running (no GitHub App configured; set GITHUB_APP_ID, or write .env, to run for real).
+  admin page      http://localhost:${PORTS.api}
+  sign in as      ${DEMO_USER}: ${config.userToken}
+                  ${DEMO_ADMIN} (admin): ${config.adminToken}
+  webhook intake  http://localhost:${PORTS.ingest}/webhook   (secret in ${join('.data', 'demo', 'webhook-secret')})
+  demo keys and tokens live in .data/demo; Redis at ${redis.url}`;
+}
+
+let exiting = false;
+const supervisor = new Supervisor(root, specs, () => void shutdown(1));
+async function shutdown(code: number) {
+  if (exiting) return;
+  exiting = true;
+  console.log('\nstopping…');
+  await supervisor.stop();
+  redis.server?.kill('SIGTERM');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+supervisor.start();
+setTimeout(() => console.log(`\n${banner}\n  Ctrl-C stops everything.\n`), 1500);

@@ -1,0 +1,87 @@
+/**
+ * The demo's keys, secrets and files, made on first use under `.data/demo` (ignored by git)
+ * and kept, so the sign-in token printed yesterday still works today. Nothing here is fit for
+ * production: a real deployment brings its own (see docs/).
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface DemoConfig {
+  dir: string;
+  webhookSecret: string;
+  gatewaySecret: string;
+  launchSigningKey: string;
+  launchVerifyKey: string;
+  appPrivateKey: string;
+  appId: string;
+  userToken: string;
+  adminToken: string;
+  apiTokensFile: string;
+  runnerProfilesFile: string;
+}
+
+function keep(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8');
+  const value = make();
+  writeFileSync(file, value, { mode: 0o600 });
+  return value;
+}
+
+const random = () => randomBytes(24).toString('base64url');
+
+export const DEMO_USER = 'demo';
+export const DEMO_ADMIN = 'ops';
+
+export function ensureDemoConfig(root: string): DemoConfig {
+  const dir = join(root, '.data', 'demo');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const launchPair = () => generateKeyPairSync('ed25519');
+  const signing = keep(join(dir, 'launch-signing.pem'), () => launchPair().privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const verify = createPublicKey(createPrivateKey(signing)).export({ type: 'spki', format: 'pem' }).toString();
+  const appPrivateKey = keep(join(dir, 'github-app.pem'), () =>
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
+  const userToken = keep(join(dir, 'user-token'), random);
+  const adminToken = keep(join(dir, 'admin-token'), random);
+  const apiTokensFile = join(dir, 'api-tokens.yaml');
+  writeFileSync(
+    apiTokensFile,
+    `# Demo sign-in tokens (made by npm start; not for production)\ntokens:\n  - token: "${userToken}"\n    username: ${DEMO_USER}\n  - token: "${adminToken}"\n    username: ${DEMO_ADMIN}\n    admin: true\n`,
+    { mode: 0o600 },
+  );
+  const runnerProfilesFile = join(dir, 'runner-profiles.yaml');
+  writeFileSync(
+    runnerProfilesFile,
+    `profiles:
+  - name: default
+    labels: [self-hosted, slurm, linux, x64]
+    partition: gha
+    cpus: 4
+    memory: 8G
+    duration: "02:00:00"
+  - name: bigmem
+    labels: [self-hosted, slurm, linux, x64, 32gb]
+    partition: 32GBRAM
+    cpus: 8
+    memory: 32G
+    duration: "04:00:00"
+limits:
+  maxRunnersPerRepository: 4
+  maxRunnersPerClusterUser: 8
+`,
+  );
+  return {
+    dir,
+    webhookSecret: keep(join(dir, 'webhook-secret'), random),
+    gatewaySecret: keep(join(dir, 'gateway-secret'), random),
+    launchSigningKey: signing,
+    launchVerifyKey: verify,
+    appPrivateKey,
+    appId: '1001',
+    userToken,
+    adminToken,
+    apiTokensFile,
+    runnerProfilesFile,
+  };
+}
