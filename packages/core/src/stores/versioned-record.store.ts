@@ -100,13 +100,15 @@ export class VersionedRecordStore<T> {
    * Returns the value after the update (or the unchanged one when `update` returned null), or
    * null when the record does not exist.
    */
-  async update(key: string, update: Updater<T>, maxAttempts = 20): Promise<T | null> {
+  async update(key: string, update: Updater<T>, maxAttempts = 50): Promise<T | null> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const current = await this.get(key);
       if (!current) return null;
       const next = update(current.value);
       if (next === null) return current.value;
       if (await this.write(key, current.version, current.version + 1, next, [], 0, '')) return next;
+      // Lost to a concurrent writer: step aside for a random moment so the writers spread out.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
     }
     throw new UpdateConflict(key, maxAttempts);
   }
