@@ -21,6 +21,7 @@ import type { Gateway } from './adapters/gateway.client.ts';
 import type { DispatcherContext, DispatcherSettings } from './application/context.ts';
 import { createGithubEventsWorker } from './jobs/github-events.worker.ts';
 import { createLaunchesWorker, createLaunchQueue, type LaunchRetryPolicy } from './jobs/launches.worker.ts';
+import { createLaunchRetriesWorker } from './jobs/launch-retries.worker.ts';
 import { createDispatcherMetrics } from './metrics.ts';
 
 export interface DispatcherDependencies {
@@ -73,6 +74,7 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
   const workers = [
     createGithubEventsWorker(context, deps.workerRedis, prefix, deps.concurrency.events),
     createLaunchesWorker(context, deps.workerRedis, prefix, deps.concurrency.launches),
+    createLaunchRetriesWorker(context, deps.workerRedis, prefix),
   ];
   for (const worker of workers) {
     worker.on('failed', (job, error) => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import { SlotStore } from '@gha-slurm/core/stores/slot.store';
+import { Queue } from 'bullmq';
+import { LAUNCH_RETRY_JOB_OPTIONS, LAUNCH_RETRY_QUEUE, launchRetryJobId, type LaunchRetryJob } from '@gha-slurm/core/launch-retry';
 import { retryDeadLetteredLaunch } from '../src/application/run-launch.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 
@@ -20,6 +22,14 @@ before(async () => {
   await h.startDispatcher();
 });
 after(() => h.stop());
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 async function launchOf(id: number) {
   const record = await jobs.get(id);
@@ -71,7 +81,11 @@ test('after the last attempt a failing gateway dead-letters the launch; an opera
   assert.match(launch!.lastError!, /gave up after 3 attempts: the gateway answered 500/);
   assert.equal((await launches.list({ deadLettered: true })).some((l) => l.id === launch!.id), true);
 
-  assert.equal(await retryDeadLetteredLaunch(h.dispatchers[0]!.context, launch!.id, 'ops'), true);
+  // As repo-api does it: a request on the launch-retries queue.
+  const retries = new Queue<LaunchRetryJob>(LAUNCH_RETRY_QUEUE, { connection: h.env.redis, prefix: h.env.prefix });
+  await retries.add('launch-retry', { version: 1, launchId: launch!.id, requestedBy: 'ops', requestedAt: new Date().toISOString() }, { ...LAUNCH_RETRY_JOB_OPTIONS, jobId: launchRetryJobId(launch!.id, Date.now()) });
+  await waitFor(async () => (await retries.getJobCounts('completed')).completed === 1);
+  await retries.close();
   await h.settle();
   launch = await launchOf(id);
   assert.equal(launch?.state, 'submitted');
