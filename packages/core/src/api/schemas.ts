@@ -1,0 +1,438 @@
+/**
+ * JSON schemas of the repo-api's requests and answers: repo-api validates requests and
+ * serialises answers with them, and `/docs` publishes them (OpenAPI 3.1). Plain objects, no
+ * dependency, so the web app may import them too (e.g. to validate as the user types).
+ *
+ * Each reusable schema has an `$id`; routes refer to it as `{ $ref: '<id>#' }` after the
+ * service registered it with `addSchema`. The TypeScript shapes are in `./types.ts`.
+ *
+ * Answer schemas list every field on purpose: a field missing here is dropped from the answer,
+ * so a field added to a record reaches clients only once it is described (repo-api's tests
+ * fail until then).
+ */
+import { CLUSTER_USERNAME_PATTERN, MAX_REPOSITORIES_PER_USER } from './types.ts';
+
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+
+export const apiErrorSchema = {
+  $id: 'ApiError',
+  type: 'object',
+  description: 'Every error answer.',
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string', description: 'Stable code, e.g. REPOSITORY_TAKEN' },
+    error: { type: 'string' },
+    message: { type: 'string', description: 'What went wrong and what to do' },
+  },
+  required: ['statusCode', 'code', 'error', 'message'],
+} as const;
+
+export const usernameParamsSchema = {
+  type: 'object',
+  properties: {
+    username: {
+      type: 'string',
+      pattern: CLUSTER_USERNAME_PATTERN,
+      description: 'A cluster (POSIX) account name',
+    },
+  },
+  required: ['username'],
+  additionalProperties: false,
+} as const;
+
+export const repositoryListSchema = {
+  $id: 'RepositoryList',
+  type: 'object',
+  properties: {
+    username: { type: 'string' },
+    repositories: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          url: { type: 'string', description: 'Canonical repository URL' },
+          installed: {
+            type: ['boolean', 'null'],
+            description: 'Whether the GitHub App is installed on it; null when GitHub could not be asked',
+          },
+        },
+        required: ['url', 'installed'],
+      },
+    },
+  },
+  required: ['username', 'repositories'],
+} as const;
+
+export const replaceRepositoriesRequestSchema = {
+  $id: 'ReplaceRepositoriesRequest',
+  type: 'object',
+  description: "The user's whole new list: repository URLs or owner/name, compared case-insensitively",
+  properties: {
+    repositories: {
+      type: 'array',
+      maxItems: MAX_REPOSITORIES_PER_USER,
+      items: { type: 'string', maxLength: 300 },
+    },
+  },
+  required: ['repositories'],
+  additionalProperties: false,
+} as const;
+
+export const meSchema = {
+  $id: 'Me',
+  type: 'object',
+  properties: {
+    username: { type: 'string' },
+    admin: { type: 'boolean' },
+    via: { type: 'string', enum: ['oidc', 'token', 'session'] },
+  },
+  required: ['username', 'admin', 'via'],
+} as const;
+
+export const publicConfigSchema = {
+  $id: 'PublicConfig',
+  type: 'object',
+  properties: {
+    oidc: {
+      type: ['object', 'null'],
+      properties: {
+        issuer: { type: 'string' },
+        clientId: { type: 'string' },
+        scopes: { type: 'string' },
+      },
+      required: ['issuer', 'clientId', 'scopes'],
+    },
+    staticTokens: { type: 'boolean' },
+    github: {
+      type: 'object',
+      properties: {
+        url: { type: 'string' },
+        appInstallUrl: nullableString,
+      },
+      required: ['url', 'appInstallUrl'],
+    },
+  },
+  required: ['oidc', 'staticTokens', 'github'],
+} as const;
+
+export const sessionCreatedSchema = {
+  $id: 'SessionCreated',
+  type: 'object',
+  properties: {
+    username: { type: 'string' },
+    admin: { type: 'boolean' },
+    expiresAt: isoTime,
+  },
+  required: ['username', 'admin', 'expiresAt'],
+} as const;
+
+export const WORKFLOW_JOB_STATES = ['waiting', 'queued', 'launching', 'launched', 'running', 'completed', 'ignored'] as const;
+export const LAUNCH_STATES = ['pending', 'submitted', 'granted', 'running', 'completed', 'refused', 'dead-lettered'] as const;
+export const IGNORE_REASONS = ['no-profile', 'repository-not-connected', 'app-not-installed', 'completed-before-launch'] as const;
+export const LAUNCH_EVENT_KINDS = [
+  'created', 'gateway-accepted', 'gateway-failed', 'dead-lettered', 'retried',
+  'token-granted', 'token-refused', 'token-failed', 'job-taken', 'job-completed', 'lost-job',
+] as const;
+
+export const workflowJobSchema = {
+  $id: 'WorkflowJob',
+  type: 'object',
+  description: 'A workflow job as the dispatcher recorded it',
+  properties: {
+    workflowJobId: { type: 'integer' },
+    runId: { type: 'integer' },
+    repository: { type: 'string', description: 'owner/name' },
+    repositoryUrl: { type: 'string' },
+    installationId: { type: ['integer', 'null'] },
+    name: { type: 'string' },
+    workflowName: nullableString,
+    labels: { type: 'array', items: { type: 'string' } },
+    state: { type: 'string', enum: WORKFLOW_JOB_STATES },
+    ignoreReason: { type: 'string', enum: IGNORE_REASONS, description: 'Why the job got no runner' },
+    conclusion: nullableString,
+    clusterUser: { type: 'string' },
+    profile: { type: 'string' },
+    launchId: { type: 'string' },
+    runnerName: nullableString,
+    transitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          state: { type: 'string', enum: WORKFLOW_JOB_STATES },
+          at: isoTime,
+          note: { type: 'string' },
+        },
+        required: ['state', 'at'],
+      },
+    },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          at: isoTime,
+          kind: { type: 'string' },
+          detail: { type: 'string' },
+          launchId: { type: 'string' },
+        },
+        required: ['at', 'kind'],
+      },
+    },
+    firstDeliveryId: { type: 'string' },
+  },
+  required: ['workflowJobId', 'runId', 'repository', 'repositoryUrl', 'installationId', 'name', 'workflowName', 'labels', 'state', 'transitions', 'events', 'firstDeliveryId'],
+} as const;
+
+export const launchSchema = {
+  $id: 'Launch',
+  type: 'object',
+  description: 'One request to the gateway for one ephemeral runner',
+  properties: {
+    id: { type: 'string' },
+    runnerName: { type: 'string' },
+    repository: { type: 'string' },
+    repositoryUrl: { type: 'string' },
+    installationId: { type: 'integer' },
+    clusterUser: { type: 'string' },
+    profile: { type: 'string' },
+    labels: { type: 'array', items: { type: 'string' } },
+    forWorkflowJobId: { type: 'integer' },
+    servedWorkflowJobId: { type: 'integer' },
+    state: { type: 'string', enum: LAUNCH_STATES },
+    attempts: { type: 'integer' },
+    lastError: { type: 'string' },
+    createdAt: isoTime,
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          at: isoTime,
+          kind: { type: 'string', enum: LAUNCH_EVENT_KINDS },
+          detail: { type: 'string' },
+        },
+        required: ['at', 'kind'],
+      },
+    },
+  },
+  required: ['id', 'runnerName', 'repository', 'repositoryUrl', 'installationId', 'clusterUser', 'profile', 'labels', 'forWorkflowJobId', 'state', 'attempts', 'createdAt', 'events'],
+} as const;
+
+const pageProperties = {
+  offset: { type: 'integer' },
+  limit: { type: 'integer' },
+  hasMore: { type: 'boolean' },
+} as const;
+
+export const jobListSchema = {
+  $id: 'JobList',
+  type: 'object',
+  properties: { items: { type: 'array', items: { $ref: 'WorkflowJob#' } }, ...pageProperties },
+  required: ['items', 'offset', 'limit', 'hasMore'],
+} as const;
+
+export const jobDetailSchema = {
+  $id: 'JobDetail',
+  type: 'object',
+  properties: {
+    job: { $ref: 'WorkflowJob#' },
+    launch: { anyOf: [{ $ref: 'Launch#' }, { type: 'null' }] },
+  },
+  required: ['job', 'launch'],
+} as const;
+
+export const launchListSchema = {
+  $id: 'LaunchList',
+  type: 'object',
+  properties: { items: { type: 'array', items: { $ref: 'Launch#' } }, ...pageProperties },
+  required: ['items', 'offset', 'limit', 'hasMore'],
+} as const;
+
+export const launchDetailSchema = {
+  $id: 'LaunchDetail',
+  type: 'object',
+  properties: {
+    launch: { $ref: 'Launch#' },
+    job: { anyOf: [{ $ref: 'WorkflowJob#' }, { type: 'null' }] },
+  },
+  required: ['launch', 'job'],
+} as const;
+
+export const launchRetryAcceptedSchema = {
+  $id: 'LaunchRetryAccepted',
+  type: 'object',
+  properties: {
+    launch: { $ref: 'Launch#' },
+    queue: { type: 'string' },
+    jobId: { type: 'string' },
+  },
+  required: ['launch', 'queue', 'jobId'],
+} as const;
+
+export const QUEUE_COUNT_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
+
+export const queueListSchema = {
+  $id: 'QueueList',
+  type: 'object',
+  properties: {
+    queues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          counts: {
+            type: 'object',
+            properties: {
+              waiting: { type: 'integer' },
+              active: { type: 'integer' },
+              delayed: { type: 'integer' },
+              completed: { type: 'integer' },
+              failed: { type: 'integer' },
+              prioritized: { type: 'integer' },
+              'waiting-children': { type: 'integer' },
+            },
+            required: QUEUE_COUNT_STATES,
+          },
+        },
+        required: ['name', 'counts'],
+      },
+    },
+  },
+  required: ['queues'],
+} as const;
+
+export const installationListSchema = {
+  $id: 'InstallationList',
+  type: 'object',
+  properties: {
+    installations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          account: nullableString,
+          accountType: nullableString,
+          repositorySelection: nullableString,
+          suspended: { type: 'boolean' },
+          repositories: {
+            type: ['array', 'null'],
+            items: {
+              type: 'object',
+              properties: {
+                fullName: { type: 'string' },
+                url: { type: 'string' },
+                private: { type: 'boolean' },
+              },
+              required: ['fullName', 'url', 'private'],
+            },
+          },
+          error: nullableString,
+        },
+        required: ['id', 'account', 'accountType', 'repositorySelection', 'suspended', 'repositories', 'error'],
+      },
+    },
+  },
+  required: ['installations'],
+} as const;
+
+export const auditListSchema = {
+  $id: 'AuditList',
+  type: 'object',
+  properties: {
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          user: { type: 'string' },
+          actor: { type: 'string' },
+          at: isoTime,
+          reason: { type: 'string' },
+          before: { type: 'array', items: { type: 'string' } },
+          after: { type: 'array', items: { type: 'string' } },
+        },
+        required: ['id', 'user', 'actor', 'at', 'reason', 'before', 'after'],
+      },
+    },
+    next: nullableString,
+  },
+  required: ['entries', 'next'],
+} as const;
+
+/** Query strings. Fastify coerces their values to the types given here. */
+export const jobListQuerySchema = {
+  type: 'object',
+  properties: {
+    repository: { type: 'string', maxLength: 300, description: 'owner/name or URL' },
+    state: {
+      type: 'string',
+      pattern: `^(${WORKFLOW_JOB_STATES.join('|')})(,(${WORKFLOW_JOB_STATES.join('|')}))*$`,
+      description: `Comma-separated states: ${WORKFLOW_JOB_STATES.join(', ')}`,
+    },
+    since: { ...isoTime, description: 'Jobs created at or after this time' },
+    until: { ...isoTime, description: 'Jobs created at or before this time' },
+    offset: { type: 'integer', minimum: 0, maximum: 10_000, default: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const launchListQuerySchema = {
+  type: 'object',
+  properties: {
+    repository: { type: 'string', maxLength: 300, description: 'owner/name or URL' },
+    deadLettered: { type: 'boolean', description: 'Only dead-lettered launches' },
+    offset: { type: 'integer', minimum: 0, maximum: 10_000, default: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const auditQuerySchema = {
+  type: 'object',
+  properties: {
+    user: { type: 'string', pattern: CLUSTER_USERNAME_PATTERN },
+    before: { type: 'string', pattern: '^[0-9]+-[0-9]+$', description: 'An entry id: entries older than it' },
+    count: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const jobIdParamsSchema = {
+  type: 'object',
+  properties: { id: { type: 'integer', minimum: 1 } },
+  required: ['id'],
+  additionalProperties: false,
+} as const;
+
+export const launchIdParamsSchema = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+  required: ['id'],
+  additionalProperties: false,
+} as const;
+
+/** Every schema with an `$id`, for `addSchema` (order: referenced ones first). */
+export const SHARED_SCHEMAS = [
+  apiErrorSchema,
+  repositoryListSchema,
+  replaceRepositoriesRequestSchema,
+  meSchema,
+  publicConfigSchema,
+  sessionCreatedSchema,
+  workflowJobSchema,
+  launchSchema,
+  jobListSchema,
+  jobDetailSchema,
+  launchListSchema,
+  launchDetailSchema,
+  launchRetryAcceptedSchema,
+  queueListSchema,
+  installationListSchema,
+  auditListSchema,
+] as const;

@@ -1,0 +1,212 @@
+/**
+ * The repo-api's requests and answers, shared by the service and the web app. Types only
+ * (and type-only imports of plain domain data), so the browser bundle pulls no server code.
+ * The JSON schemas that validate and document them are in `./schemas.ts`; repo-api's tests
+ * check that the two agree field for field.
+ */
+import type { ChangeNotice } from '../domain/change-notice.ts';
+import type { Launch, LaunchEvent, LaunchState } from '../domain/launch.ts';
+import type { JobEvent, StateTransition, WorkflowJobRecord, WorkflowJobState } from '../domain/workflow-job.ts';
+
+export type { ChangeNotice, Launch, LaunchEvent, LaunchState, JobEvent, StateTransition, WorkflowJobRecord, WorkflowJobState };
+
+/** Every error answer (Fastify's own shape, used for ours too). */
+export interface ApiError {
+  statusCode: number;
+  /** Stable machine-readable code, e.g. `REPOSITORY_TAKEN`, `INVALID_REPOSITORY`. */
+  code: string;
+  /** The HTTP reason phrase. */
+  error: string;
+  /** What went wrong and what to do, for people. */
+  message: string;
+}
+
+/** A cluster (POSIX) account name, as `/repositories/:username` accepts it. */
+export const CLUSTER_USERNAME_PATTERN = '^[a-z_][a-z0-9_-]{0,31}$';
+
+/** Most repositories one user's list may hold. */
+export const MAX_REPOSITORIES_PER_USER = 1000;
+
+// ---- /repositories/:username ----------------------------------------------------------
+
+export interface RepositoryEntry {
+  /** Canonical URL, `https://github.com/owner/name` (or the configured GitHub's address). */
+  url: string;
+  /** Whether the GitHub App is installed on it; null when GitHub could not be asked. */
+  installed: boolean | null;
+}
+
+/** `GET` and `POST /repositories/:username` answer this. */
+export interface RepositoryList {
+  username: string;
+  repositories: RepositoryEntry[];
+}
+
+/** `POST /repositories/:username`: the user's whole new list (URLs or `owner/name`). */
+export interface ReplaceRepositoriesRequest {
+  repositories: string[];
+}
+
+// ---- who am I, sessions, public configuration -----------------------------------------
+
+export type SignInMethod = 'oidc' | 'token' | 'session';
+
+/** `GET /api/me`. */
+export interface Me {
+  username: string;
+  admin: boolean;
+  via: SignInMethod;
+}
+
+/** `GET /api/config` (public): how the web app signs people in. */
+export interface PublicConfig {
+  oidc: {
+    issuer: string;
+    clientId: string;
+    /** Scopes the web app should ask for. */
+    scopes: string;
+  } | null;
+  /** Whether static API tokens are accepted (the web app then offers a token form). */
+  staticTokens: boolean;
+  github: {
+    /** GitHub's web address (GitHub Enterprise Server has its own). */
+    url: string;
+    /** Where a person installs the App on their repositories; null when unknown. */
+    appInstallUrl: string | null;
+  };
+}
+
+/** `POST /api/session` answers this and sets the session cookie. */
+export interface SessionCreated {
+  username: string;
+  admin: boolean;
+  /** ISO time the session cookie stops working. */
+  expiresAt: string;
+}
+
+// ---- operator views --------------------------------------------------------------------
+
+/** One page of a newest-first list. */
+export interface Page<T> {
+  items: T[];
+  offset: number;
+  limit: number;
+  /** Whether a next page has at least one item. */
+  hasMore: boolean;
+}
+
+/** `GET /api/jobs` query string. `state` is a comma-separated list of `WorkflowJobState`. */
+export interface JobListQuery {
+  repository?: string;
+  state?: string;
+  /** ISO times: jobs created at or after `since`, at or before `until`. */
+  since?: string;
+  until?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export type JobList = Page<WorkflowJobRecord>;
+
+/** `GET /api/jobs/:id`: the job and the launch made for it, if any. */
+export interface JobDetail {
+  job: WorkflowJobRecord;
+  launch: Launch | null;
+}
+
+/** `GET /api/launches` query string. */
+export interface LaunchListQuery {
+  repository?: string;
+  deadLettered?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+export type LaunchList = Page<Launch>;
+
+/** `GET /api/launches/:id`: the launch and the job it was made for (when still kept). */
+export interface LaunchDetail {
+  launch: Launch;
+  job: WorkflowJobRecord | null;
+}
+
+/** `POST /api/launches/:id/retry` (admin) answers 202 with this. */
+export interface LaunchRetryAccepted {
+  launch: Launch;
+  queue: string;
+  jobId: string;
+}
+
+/** `GET /api/queues` (admin). Counts by BullMQ job state. */
+export interface QueueSummary {
+  name: string;
+  counts: {
+    waiting: number;
+    active: number;
+    delayed: number;
+    completed: number;
+    failed: number;
+    prioritized: number;
+    'waiting-children': number;
+  };
+}
+
+export interface QueueList {
+  queues: QueueSummary[];
+}
+
+/** `GET /api/installations` (admin). */
+export interface InstallationRepository {
+  fullName: string;
+  url: string;
+  private: boolean;
+}
+
+export interface Installation {
+  id: number;
+  account: string | null;
+  accountType: string | null;
+  repositorySelection: string | null;
+  suspended: boolean;
+  /** null when GitHub would not list them; `error` says why. */
+  repositories: InstallationRepository[] | null;
+  error: string | null;
+}
+
+export interface InstallationList {
+  installations: Installation[];
+}
+
+/** `GET /api/audit` (admin): changes to repository lists, newest first. */
+export interface AuditEntry {
+  /** Stream id; pass it as `before` to read the next page. */
+  id: string;
+  /** Whose list changed. */
+  user: string;
+  /** Who changed it. */
+  actor: string;
+  at: string;
+  reason: string;
+  before: string[];
+  after: string[];
+}
+
+export interface AuditQuery {
+  user?: string;
+  before?: string;
+  count?: number;
+}
+
+export interface AuditList {
+  entries: AuditEntry[];
+  /** Pass as `before` for older entries; null at the end. */
+  next: string | null;
+}
+
+/**
+ * `GET /api/events` is a server-sent-events stream: `event: change` with a `ChangeNotice` as
+ * its data for every job and launch change the caller may see, and comment lines as
+ * heartbeats. Authenticate with the bearer header (fetch-based clients) or the session
+ * cookie (`EventSource`).
+ */
+export type ChangeEvent = ChangeNotice;

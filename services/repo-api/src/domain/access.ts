@@ -1,0 +1,35 @@
+/**
+ * Who may do what. The mapping decides under whose cluster account a repository's CI code
+ * runs, so these are security rules: a user reads and writes only their own list, an admin
+ * any list; the operator views show a user only their own repositories' rows.
+ */
+import { CLUSTER_USERNAME_PATTERN, type SignInMethod } from '@gha-slurm/core/api/types';
+
+export const CLUSTER_USERNAME = new RegExp(CLUSTER_USERNAME_PATTERN);
+
+export interface Principal {
+  /** The cluster account the caller acts as. */
+  username: string;
+  admin: boolean;
+  via: SignInMethod;
+}
+
+export function isClusterUsername(value: unknown): value is string {
+  return typeof value === 'string' && CLUSTER_USERNAME.test(value);
+}
+
+export function mayManageList(principal: Principal, username: string): boolean {
+  return principal.admin || principal.username === username;
+}
+
+/** What the audit log says about why a list changed. */
+export function changeReason(principal: Principal, username: string): string {
+  return principal.username === username ? 'api' : 'admin';
+}
+
+/** Which repositories' jobs and launches a caller may see: all, or those of their own list. */
+export type Visibility = { kind: 'all' } | { kind: 'own'; username: string };
+
+export function visibilityOf(principal: Principal): Visibility {
+  return principal.admin ? { kind: 'all' } : { kind: 'own', username: principal.username };
+}

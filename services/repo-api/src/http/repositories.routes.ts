@@ -1,0 +1,116 @@
+/**
+ * `GET` and `POST /repositories/:username`: a cluster user's repository list, which decides
+ * under whose account those repositories' CI runs. A user reads and replaces only their own
+ * list, an admin any list. A replacement is all or nothing: a list naming a repository that
+ * is mapped to someone else is refused whole (409, naming the repository, not the user).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Counter } from 'prom-client';
+import type { RepositoryList, ReplaceRepositoriesRequest } from '@gha-slurm/core/api/types';
+import { usernameParamsSchema } from '@gha-slurm/core/api/schemas';
+import { HttpError } from '@gha-slurm/core/http/errors';
+import type { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
+import { changeReason, mayManageList, type Principal } from '../domain/access.ts';
+import type { InstallationChecker } from '../domain/ports.ts';
+import { checkRepositoryList, describeProblems, fullNameOfUrl } from '../domain/repository-list.ts';
+import { principalOf } from './auth.ts';
+import { bearerSecurity, errorResponses } from './route-schemas.ts';
+
+export interface RepositoryRouteOptions {
+  mapping: RepositoryMappingStore;
+  installations: InstallationChecker | null;
+  githubWebUrl: string;
+  changes: Counter<'outcome'>;
+}
+
+/** GitHub is asked about this many repositories at once, at most. */
+const INSTALLED_CONCURRENCY = 8;
+
+async function mapLimited<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function authorize(principal: Principal, username: string, verb: 'read' | 'change') {
+  if (!mayManageList(principal, username)) {
+    throw new HttpError(403, 'NOT_YOUR_LIST', `you are signed in as ${principal.username} and may ${verb} only your own list`);
+  }
+}
+
+export async function repositoryRoutes(app: FastifyInstance, options: RepositoryRouteOptions) {
+  const describeList = async (username: string, urls: string[]): Promise<RepositoryList> => ({
+    username,
+    repositories: await mapLimited(urls, INSTALLED_CONCURRENCY, async (url) => ({
+      url,
+      installed: options.installations ? await options.installations.installed(fullNameOfUrl(url)) : null,
+    })),
+  });
+
+  app.get<{ Params: { username: string } }>('/repositories/:username', {
+    schema: {
+      tags: ['repositories'],
+      summary: "A cluster user's repositories, and whether the GitHub App is installed on each",
+      security: bearerSecurity,
+      params: usernameParamsSchema,
+      response: { 200: { $ref: 'RepositoryList#' }, ...errorResponses(400, 401, 403, 429) },
+    },
+  }, async (request) => {
+    const { username } = request.params;
+    authorize(principalOf(request), username, 'read');
+    return describeList(username, await options.mapping.repositoriesOf(username));
+  });
+
+  app.post<{ Params: { username: string }; Body: ReplaceRepositoriesRequest }>('/repositories/:username', {
+    schema: {
+      tags: ['repositories'],
+      summary: "Replaces a cluster user's whole repository list, atomically",
+      description:
+        'Entries are repository URLs or owner/name, normalised to the canonical URL and compared case-insensitively; ' +
+        'duplicates collapse. A list naming a repository already mapped to another user is refused whole (409).',
+      security: bearerSecurity,
+      params: usernameParamsSchema,
+      body: { $ref: 'ReplaceRepositoriesRequest#' },
+      response: { 200: { $ref: 'RepositoryList#' }, ...errorResponses(400, 401, 403, 409, 429) },
+    },
+  }, async (request) => {
+    const { username } = request.params;
+    const principal = principalOf(request);
+    authorize(principal, username, 'change');
+    const check = checkRepositoryList(request.body.repositories, options.githubWebUrl);
+    if (check.kind === 'invalid') {
+      options.changes.inc({ outcome: 'invalid' });
+      throw new HttpError(400, 'INVALID_REPOSITORY', describeProblems(check.problems));
+    }
+    if (check.kind === 'too-many') {
+      options.changes.inc({ outcome: 'invalid' });
+      throw new HttpError(400, 'TOO_MANY_ENTRIES', `at most ${check.max} repositories per user (the list has ${check.count})`);
+    }
+    const result = await options.mapping.replace(username, check.repositories, {
+      actor: principal.username,
+      reason: changeReason(principal, username),
+    });
+    if (result.kind === 'conflict') {
+      options.changes.inc({ outcome: 'conflict' });
+      const taken = check.repositories.find((repository) => repository.key === result.repositoryKey);
+      const name = taken?.fullName ?? result.repositoryKey;
+      request.log.info({ username, repository: name }, 'repository list refused: repository mapped to another user');
+      throw new HttpError(
+        409,
+        'REPOSITORY_TAKEN',
+        `${name} is already connected to another cluster account; nothing was changed. ` +
+          'Remove it from your list, or ask an admin if it should run under yours.',
+      );
+    }
+    options.changes.inc({ outcome: 'replaced' });
+    request.log.info({ username, count: result.repositories.length }, 'repository list replaced');
+    return describeList(username, result.repositories);
+  });
+}

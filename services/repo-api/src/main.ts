@@ -1,0 +1,136 @@
+/**
+ * Composition root of repo-api: the only file that reads the environment and signals.
+ */
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { ConfigError, redactConfig } from '@gha-slurm/core/config';
+import { createGitHubApp } from '@gha-slurm/core/github/app-client';
+import { LAUNCH_RETRY_QUEUE } from '@gha-slurm/core/launch-retry';
+import { createLogger } from '@gha-slurm/core/logger';
+import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { QUEUE_NAMES } from '@gha-slurm/core/queues';
+import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { buildRepoApiApp, createStores } from './app.ts';
+import { corsOrigins, loadRepoApiConfig, type RepoApiConfig } from './config.ts';
+import { RedisChangeFeed } from './adapters/change-feed.ts';
+import { GitHubInstallations } from './adapters/github-installations.ts';
+import { BullLaunchRetryQueue } from './adapters/launch-retry.queue.ts';
+import { OidcAuthenticator } from './adapters/oidc-authenticator.ts';
+import { RedisSessionStore } from './adapters/session.store.ts';
+import { SignIn } from './adapters/sign-in.ts';
+import { StaticTokenAuthenticator, StaticTokensError } from './adapters/static-tokens.ts';
+
+function fail(message: string): never {
+  console.error(`repo-api: ${message}`);
+  process.exit(1);
+}
+
+let config: RepoApiConfig;
+let staticTokens: StaticTokenAuthenticator | undefined;
+try {
+  config = loadRepoApiConfig(process.env);
+  staticTokens = config.API_TOKENS ? StaticTokenAuthenticator.fromFile(config.API_TOKENS) : undefined;
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof StaticTokensError) fail(error.message);
+  throw error;
+}
+
+const logger = createLogger({ name: 'repo-api', level: config.LOG_LEVEL });
+const registry = createMetricsRegistry('repo-api');
+const redis = createRedis(config.REDIS_URL, 'client');
+redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+// Pub/sub needs a connection of its own, which waits for Redis rather than giving up.
+const subscriber = createRedis(config.REDIS_URL, 'worker', { connectionName: 'gha-slurm-repo-api-changes' });
+subscriber.on('error', (error) => logger.warn({ err: error }, 'Redis subscriber connection error'));
+
+const oidc = config.OIDC_ISSUER && config.OIDC_AUDIENCE
+  ? new OidcAuthenticator({
+      issuer: config.OIDC_ISSUER,
+      audience: config.OIDC_AUDIENCE,
+      usernameClaim: config.OIDC_USERNAME_CLAIM,
+      adminGroup: config.OIDC_ADMIN_GROUP,
+      logger,
+    })
+  : undefined;
+
+const github = config.GITHUB_APP_ID && config.GITHUB_PRIVATE_KEY
+  ? new GitHubInstallations({
+      github: createGitHubApp({
+        appId: config.GITHUB_APP_ID,
+        privateKey: config.GITHUB_PRIVATE_KEY,
+        baseUrl: config.GITHUB_API_URL,
+        logger,
+        // People are waiting on these answers: fail fast rather than sleep through a rate limit.
+        rateLimitRetries: 0,
+        errorRetries: 0,
+      }),
+      redis,
+      prefix: config.REDIS_PREFIX,
+      logger,
+      installedTtlSeconds: config.INSTALLED_CACHE_SECONDS,
+    })
+  : null;
+if (!github) logger.warn('GITHUB_APP_ID and GITHUB_PRIVATE_KEY are not set: "installed" is unknown and /api/installations answers 503');
+
+const queueNames = [...new Set<string>([...Object.values(QUEUE_NAMES), LAUNCH_RETRY_QUEUE])];
+const queues = queueNames.map((name) => new Queue(name, { connection: redis, prefix: config.REDIS_PREFIX }));
+for (const queue of queues) queue.on('error', (error) => logger.warn({ err: error, queue: queue.name }, 'queue error'));
+const retryQueue = queues.find((queue) => queue.name === LAUNCH_RETRY_QUEUE)!;
+
+const changes = new RedisChangeFeed(subscriber, config.REDIS_PREFIX, logger);
+await changes.start();
+
+const app = await buildRepoApiApp({
+  redis,
+  prefix: config.REDIS_PREFIX,
+  logger,
+  registry,
+  stores: createStores(redis, config.REDIS_PREFIX, config.JOB_RETENTION_DAYS * 24 * 3600),
+  signIn: new SignIn({ staticTokens, oidc }),
+  sessions: new RedisSessionStore(redis, config.REDIS_PREFIX),
+  signInMethods: {
+    oidc: config.OIDC_ISSUER && config.OIDC_AUDIENCE
+      ? { issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID ?? config.OIDC_AUDIENCE, scopes: config.OIDC_SCOPES }
+      : null,
+    staticTokens: staticTokens !== undefined,
+  },
+  github,
+  githubWebUrl: config.GITHUB_URL,
+  queues,
+  launchRetries: new BullLaunchRetryQueue(retryQueue),
+  changes,
+  webDistDir: config.WEB_DIST_DIR ?? fileURLToPath(new URL('../../../web/dist', import.meta.url)),
+  corsOrigins: corsOrigins(config),
+  connectOrigins: config.OIDC_ISSUER ? [new URL(config.OIDC_ISSUER).origin] : [],
+  publicUrl: config.PUBLIC_URL,
+  trustProxy: config.TRUST_PROXY,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping: closing event streams and draining requests');
+  await app.close();
+  await changes.stop();
+  await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
+  subscriber.disconnect();
+  redis.disconnect();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
+
+await app.listen({ host: config.HOST, port: config.PORT });
+logger.info(
+  {
+    config: redactConfig(config),
+    redis: describeRedisUrl(config.REDIS_URL),
+    signIn: { oidc: Boolean(oidc), staticTokens: staticTokens?.size ?? 0 },
+    github: Boolean(github),
+  },
+  'repo-api listening',
+);

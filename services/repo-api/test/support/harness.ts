@@ -1,0 +1,159 @@
+/**
+ * Starts repo-api the way `main.ts` does, against the real Redis (a fresh prefix per harness),
+ * with static tokens for three users, optionally an OIDC issuer and a fake GitHub on
+ * loopback. Every log line is kept, so tests can check what was (not) logged.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { createGitHubApp } from '@gha-slurm/core/github/app-client';
+import { LAUNCH_RETRY_QUEUE } from '@gha-slurm/core/launch-retry';
+import { createLogger } from '@gha-slurm/core/logger';
+import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { QUEUE_NAMES } from '@gha-slurm/core/queues';
+import { createRedis } from '@gha-slurm/core/redis';
+import { testRedis } from '@gha-slurm/core/testing/redis';
+import { buildRepoApiApp, createStores, type RepoApiDependencies, type RepoApiStores } from '../../src/app.ts';
+import { RedisChangeFeed } from '../../src/adapters/change-feed.ts';
+import { GitHubInstallations } from '../../src/adapters/github-installations.ts';
+import { BullLaunchRetryQueue } from '../../src/adapters/launch-retry.queue.ts';
+import { OidcAuthenticator } from '../../src/adapters/oidc-authenticator.ts';
+import { RedisSessionStore } from '../../src/adapters/session.store.ts';
+import { SignIn } from '../../src/adapters/sign-in.ts';
+import { parseStaticTokens, StaticTokenAuthenticator } from '../../src/adapters/static-tokens.ts';
+import type { FakeGitHub } from './fake-github.ts';
+import type { OidcIssuer } from './oidc-issuer.ts';
+
+export interface HarnessOptions {
+  oidc?: OidcIssuer;
+  adminGroup?: string;
+  github?: FakeGitHub;
+  webDistDir?: string;
+  rateLimitPerMinute?: number;
+  sseHeartbeatMs?: number;
+  publicUrl?: string;
+  corsOrigins?: string[];
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  prefix: string;
+  redis: Redis;
+  stores: RepoApiStores;
+  queues: Queue[];
+  tokens: { alice: string; bob: string; ops: string };
+  logs: string[];
+  /** Headers for a request as `who`. */
+  as(who: 'alice' | 'bob' | 'ops' | string): Record<string, string>;
+  close(): Promise<void>;
+}
+
+const newToken = () => randomBytes(24).toString('base64url');
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const env = await testRedis('repoapi');
+  const redis = createRedis(env.url, 'client');
+  const subscriber = createRedis(env.url, 'worker');
+  const logs: string[] = [];
+  const logger = createLogger({
+    name: 'repo-api-test',
+    level: 'debug',
+    destination: new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) }),
+  });
+  const tokens = { alice: newToken(), bob: newToken(), ops: newToken() };
+  const staticTokens = new StaticTokenAuthenticator(
+    parseStaticTokens(
+      `tokens:\n  - token: "${tokens.alice}"\n    username: alice\n  - token: "${tokens.bob}"\n    username: bob\n` +
+        `  - token: "${tokens.ops}"\n    username: ops\n    admin: true\n`,
+      'test-tokens.yaml',
+    ),
+  );
+  const oidc = options.oidc
+    ? new OidcAuthenticator({
+        issuer: options.oidc.issuer,
+        audience: options.oidc.audience,
+        usernameClaim: 'preferred_username',
+        adminGroup: options.adminGroup,
+        logger,
+      })
+    : undefined;
+  const github = options.github
+    ? new GitHubInstallations({
+        github: createGitHubApp({
+          appId: options.github.appId,
+          privateKey: options.github.privateKey,
+          baseUrl: options.github.url,
+          logger,
+          rateLimitRetries: 0,
+          errorRetries: 0,
+        }),
+        redis,
+        prefix: env.prefix,
+        logger,
+        installedTtlSeconds: 300,
+      })
+    : null;
+  const queues = [QUEUE_NAMES.githubEvents, LAUNCH_RETRY_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: env.prefix }));
+  const changes = new RedisChangeFeed(subscriber, env.prefix, logger);
+  await changes.start();
+  const stores = createStores(redis, env.prefix);
+  const emptyDist = mkdtempSync(join(tmpdir(), 'repo-api-nodist-'));
+  rmSync(emptyDist, { recursive: true });
+
+  const deps: RepoApiDependencies = {
+    redis,
+    prefix: env.prefix,
+    logger,
+    registry: createMetricsRegistry('repo-api', false),
+    stores,
+    signIn: new SignIn({ staticTokens, oidc }),
+    sessions: new RedisSessionStore(redis, env.prefix),
+    signInMethods: {
+      oidc: options.oidc ? { issuer: options.oidc.issuer, clientId: options.oidc.audience, scopes: 'openid profile' } : null,
+      staticTokens: true,
+    },
+    github,
+    githubWebUrl: 'https://github.com',
+    queues,
+    launchRetries: new BullLaunchRetryQueue(queues[1]!),
+    changes,
+    webDistDir: options.webDistDir ?? emptyDist,
+    corsOrigins: options.corsOrigins ?? [],
+    connectOrigins: options.oidc ? [new URL(options.oidc.issuer).origin] : [],
+    publicUrl: options.publicUrl,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+    sseHeartbeatMs: options.sseHeartbeatMs,
+  };
+  const app = await buildRepoApiApp(deps);
+  await app.ready();
+
+  return {
+    app,
+    prefix: env.prefix,
+    redis,
+    stores,
+    queues,
+    tokens,
+    logs,
+    as(who) {
+      const token = (tokens as Record<string, string>)[who] ?? who;
+      return { authorization: `Bearer ${token}` };
+    },
+    async close() {
+      await app.close();
+      await changes.stop();
+      for (const queue of queues) {
+        await queue.obliterate({ force: true }).catch(() => undefined);
+        await queue.close();
+      }
+      subscriber.disconnect();
+      redis.disconnect();
+      await env.cleanup();
+    },
+  };
+}
