@@ -126,6 +126,7 @@ export class GitHubSimState {
   private readonly installations = new Map<number, SimInstallation>();
   private readonly installationTokens = new Map<string, InstallationToken>();
   private readonly registrationTokens = new Map<string, RegistrationToken>();
+  private readonly issuedTokens: string[] = [];
   private readonly runnersById = new Map<number, SimRunner>();
   private nextId = 1000;
 
@@ -232,6 +233,7 @@ export class GitHubSimState {
       permissions: { ...installation.permissions },
     };
     this.installationTokens.set(entry.token, entry);
+    this.issuedTokens.push(entry.token);
     return entry;
   }
 
@@ -244,6 +246,11 @@ export class GitHubSimState {
       return undefined;
     }
     return entry;
+  }
+
+  /** Every installation token minted so far (tests look for them where they must not be). */
+  issuedInstallationTokens(): string[] {
+    return [...this.issuedTokens];
   }
 
   /** Makes every installation token minted so far invalid, as an hour passing would. */

@@ -1,0 +1,85 @@
+/**
+ * The grant's memory, in the shared Redis stores: demand and one-grant-per-token
+ * (`DemandStore.tryGrant`, atomic), and the timeline of the launch and its workflow job, on
+ * which every grant and refusal is written so the jobs view can say why a runner got nothing.
+ * Records say what happened; they never hold a credential.
+ */
+import type { Logger } from '@gha-slurm/core/logger';
+import type { LaunchClaims } from '@gha-slurm/core/launch-token';
+import { advanceLaunch, appendBounded, type Launch, type LaunchEvent } from '@gha-slurm/core/domain/launch';
+import type { DemandStore, Pool } from '@gha-slurm/core/stores/demand.store';
+import type { LaunchStore } from '@gha-slurm/core/stores/launch.store';
+import type { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
+import { StoreUnavailable, type DemandDecision, type GrantLedger, type GrantRecord, type LaunchJobView } from '../domain/ports.ts';
+
+/** The used-token marker outlives the token by this much, so clock drift cannot reopen it. */
+const GRANT_MARKER_MARGIN_SECONDS = 3600;
+
+export interface GrantLedgerStores {
+  demand: DemandStore;
+  launches: LaunchStore;
+  jobs: WorkflowJobStore;
+  logger: Logger;
+}
+
+function poolOf(claims: LaunchClaims): Pool {
+  return { repository: claims.repository, profile: claims.profile };
+}
+
+const EVENT_KIND: Record<GrantRecord['outcome'], LaunchEvent['kind']> = {
+  granted: 'token-granted',
+  refused: 'token-refused',
+  failed: 'token-failed',
+};
+
+export class RedisGrantLedger implements GrantLedger {
+  constructor(private readonly stores: GrantLedgerStores) {}
+
+  async reserve(claims: LaunchClaims): Promise<DemandDecision> {
+    const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000)) + GRANT_MARKER_MARGIN_SECONDS;
+    try {
+      const decision = await this.stores.demand.tryGrant(poolOf(claims), claims.sub, claims.jti, ttl);
+      return decision.kind === 'no-demand' ? decision : { kind: decision.kind };
+    } catch (error) {
+      throw new StoreUnavailable(`demand store: ${(error as Error).message}`);
+    }
+  }
+
+  async release(claims: LaunchClaims): Promise<void> {
+    try {
+      await this.stores.demand.cancelGrant(poolOf(claims), claims.sub, claims.jti);
+    } catch (error) {
+      // The reservation lapses by itself (cover window); the token stays spent until it expires.
+      this.stores.logger.error({ err: error, launchId: claims.sub }, 'could not release a grant reservation');
+    }
+  }
+
+  async launchJob(claims: LaunchClaims): Promise<LaunchJobView | null> {
+    const job = await this.stores.jobs.get(claims.workflowJobId);
+    return job && { state: job.state, conclusion: job.conclusion ?? null, runnerName: job.runnerName ?? null };
+  }
+
+  /** Writes the outcome on the launch and its job; a failed write is logged, never thrown. */
+  async record(claims: LaunchClaims, record: GrantRecord): Promise<void> {
+    const at = new Date().toISOString();
+    const kind = EVENT_KIND[record.outcome];
+    const event: LaunchEvent = { at, kind, detail: record.detail };
+    const target = record.outcome === 'granted' ? 'granted' : record.outcome === 'refused' && record.terminal ? 'refused' : null;
+    const onLaunch = (launch: Launch): Launch =>
+      (target && advanceLaunch(launch, target, event)) || { ...launch, events: appendBounded(launch.events, event) };
+    const results = await Promise.allSettled([
+      this.stores.launches.update(claims.sub, onLaunch),
+      this.stores.jobs.update(claims.workflowJobId, (job) => ({
+        ...job,
+        events: appendBounded(job.events, { at, kind, detail: record.detail, launchId: claims.sub }),
+      })),
+    ]);
+    const [launch, job] = results;
+    if (launch.status === 'rejected' || job.status === 'rejected') {
+      const error = launch.status === 'rejected' ? launch.reason : job.status === 'rejected' ? job.reason : undefined;
+      this.stores.logger.warn({ err: error, launchId: claims.sub, workflowJobId: claims.workflowJobId, outcome: record.outcome }, 'could not record the grant outcome');
+    } else if (launch.value === null) {
+      this.stores.logger.warn({ launchId: claims.sub, outcome: record.outcome }, 'no launch record for a verified launch token');
+    }
+  }
+}

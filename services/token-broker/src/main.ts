@@ -1,0 +1,54 @@
+/**
+ * Composition root of the token broker: the only file that reads the environment and signals.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
+import { LaunchKeyError } from '@gha-slurm/core/launch-token';
+import { createLogger } from '@gha-slurm/core/logger';
+import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { brokerConfigSchema } from './config.ts';
+import { createBroker } from './broker.ts';
+
+let config;
+try {
+  config = loadConfig(brokerConfigSchema);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`token-broker: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger({ name: 'token-broker', level: config.LOG_LEVEL });
+const registry = createMetricsRegistry('token-broker');
+const redis = createRedis(config.REDIS_URL, 'client');
+redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+
+let app: FastifyInstance;
+try {
+  app = await createBroker(config, { redis, logger, registry });
+} catch (error) {
+  if (error instanceof LaunchKeyError) {
+    console.error(`token-broker: invalid configuration:\n  - ${error.message}`);
+    redis.disconnect();
+    process.exit(1);
+  }
+  throw error;
+}
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping: finishing requests in flight');
+  await app.close();
+  redis.disconnect();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
+
+await app.listen({ host: config.HOST, port: config.PORT });
+logger.info({ config: redactConfig(config), redis: describeRedisUrl(config.REDIS_URL) }, 'token-broker listening');
