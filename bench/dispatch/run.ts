@@ -109,7 +109,7 @@ async function main() {
     const baselineRss = peakRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
     const started = performance.now();
-    dispatcher.start();
+    await dispatcher.start();
     let counts = { total: 0, distinct: 0, duplicated: 0 };
     while (counts.total < jobCount) {
       await new Promise((resolve) => setTimeout(resolve, 100));

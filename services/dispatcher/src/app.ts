@@ -23,6 +23,18 @@ import { createGithubEventsWorker } from './jobs/github-events.worker.ts';
 import { createLaunchesWorker, createLaunchQueue, type LaunchRetryPolicy } from './jobs/launches.worker.ts';
 import { createLaunchRetriesWorker } from './jobs/launch-retries.worker.ts';
 import { createDispatcherMetrics } from './metrics.ts';
+import { createReconcilerMetrics, type ReconcilerContext, type ReconcilerSettings } from './reconciler/context.ts';
+import type { ReconcileGitHub } from './reconciler/github-port.ts';
+import { createReconcilerWorker, scheduleReconciler } from './jobs/reconciler.worker.ts';
+import type { Queue } from 'bullmq';
+
+export interface ReconcilerOptions {
+  /** Without GitHub only the passes that need none run (held slots, stale launches' own checks). */
+  github: ReconcileGitHub | null;
+  settings: ReconcilerSettings;
+  /** Pass name → interval; a pass left out does not run on a schedule. */
+  intervalsMs: Record<string, number>;
+}
 
 export interface DispatcherDependencies {
   /** For stores and queue producers. */
@@ -39,15 +51,17 @@ export interface DispatcherDependencies {
   retentionSeconds: number;
   retryPolicy: LaunchRetryPolicy;
   concurrency: { events: number; launches: number };
+  reconciler?: ReconcilerOptions;
   now?: () => Date;
 }
 
 export interface Dispatcher {
   context: DispatcherContext;
+  reconciler: ReconcilerContext | null;
   http: FastifyInstance;
   workers: Worker[];
-  /** Starts consuming. */
-  start(): void;
+  /** Starts consuming (and schedules the reconciler's passes). */
+  start(): Promise<void>;
   /** Stops taking work, waits for jobs in progress, closes the queues and the HTTP server. */
   close(): Promise<void>;
 }
@@ -76,6 +90,19 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
     createLaunchesWorker(context, deps.workerRedis, prefix, deps.concurrency.launches),
     createLaunchRetriesWorker(context, deps.workerRedis, prefix),
   ];
+  let reconciler: ReconcilerContext | null = null;
+  let reconcileQueue: Queue | null = null;
+  if (deps.reconciler) {
+    reconciler = {
+      dispatcher: context,
+      github: deps.reconciler.github,
+      redis,
+      prefix,
+      settings: deps.reconciler.settings,
+      metrics: createReconcilerMetrics(deps.registry),
+    };
+    workers.push(createReconcilerWorker(reconciler, deps.workerRedis, prefix));
+  }
   for (const worker of workers) {
     worker.on('failed', (job, error) => {
       if (job && error.name !== 'DelayedError') {
@@ -91,14 +118,17 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
 
   return {
     context,
+    reconciler,
     http,
     workers,
-    start() {
+    async start() {
+      if (deps.reconciler) reconcileQueue = await scheduleReconciler(redis, prefix, deps.reconciler.intervalsMs);
       for (const worker of workers) void worker.run();
     },
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await launchQueue.queue.close();
+      await reconcileQueue?.close();
       await http.close();
     },
   };

@@ -21,6 +21,24 @@ export const dispatcherConfigSchema = z.object({
   DISPATCHER_CONCURRENCY: positiveInt(32, 'deliveries processed at once'),
   LAUNCH_CONCURRENCY: positiveInt(32, 'gateway calls in flight at once'),
   SLOT_POLL_MS: positiveInt(5000, 'how often a launch over a limit looks for a free slot'),
+  // The reconciler asks GitHub as the App; without these, only its GitHub-free passes run.
+  GITHUB_API_URL: httpUrl('the GitHub REST API').default('https://api.github.com'),
+  GITHUB_APP_ID: z.string().regex(/^\d+$/, 'must be the numeric App id').optional(),
+  GITHUB_PRIVATE_KEY: z.string().min(1).optional(),
+  RECONCILE_DELIVERIES_EVERY_SECONDS: positiveInt(300, 'missed-deliveries pass interval'),
+  RECONCILE_STALE_LAUNCHES_EVERY_SECONDS: positiveInt(120, 'stale-launches pass interval'),
+  RECONCILE_UNSEEN_JOBS_EVERY_SECONDS: positiveInt(300, 'unseen-jobs pass interval'),
+  RECONCILE_RUNNERS_EVERY_SECONDS: positiveInt(900, 'leftover-runners pass interval'),
+  RECONCILE_SLOTS_EVERY_SECONDS: positiveInt(60, 'held-slots pass interval'),
+  RECONCILE_TOKEN_REQUEST_BOUND_SECONDS: positiveInt(1800, 'a launch without a token request this long is checked'),
+  RECONCILE_GRANTED_BOUND_SECONDS: positiveInt(900, 'a runner with credentials and no job this long is checked'),
+  RECONCILE_MAX_RELAUNCHES: positiveInt(3, 'relaunches per job at most'),
+  RECONCILE_ORPHAN_RUNNER_SECONDS: positiveInt(3600, 'an offline runner of ours without a launch is deleted after this'),
+  RECONCILE_MIN_RATE_LIMIT: positiveInt(200, 'passes stop when fewer GitHub requests remain'),
+}).superRefine((config, context) => {
+  if (Boolean(config.GITHUB_APP_ID) !== Boolean(config.GITHUB_PRIVATE_KEY)) {
+    context.addIssue({ code: 'custom', path: [config.GITHUB_APP_ID ? 'GITHUB_PRIVATE_KEY' : 'GITHUB_APP_ID'], message: 'set both GITHUB_APP_ID and GITHUB_PRIVATE_KEY, or neither' });
+  }
 });
 
 export type DispatcherConfig = z.infer<typeof dispatcherConfigSchema>;

@@ -10,6 +10,8 @@ import { dispatcherConfigSchema } from './config.ts';
 import { loadRunnerProfiles, RunnerProfilesError } from './adapters/runner-profiles.file.ts';
 import { createGatewayClient } from './adapters/gateway.client.ts';
 import { buildDispatcher } from './app.ts';
+import { createGitHubApp } from '@gha-slurm/core/github/app-client';
+import { createReconcileGitHub } from './adapters/github-reconcile.client.ts';
 
 function fail(message: string): never {
   console.error(`dispatcher: ${message}`);
@@ -58,7 +60,31 @@ const dispatcher = await buildDispatcher({
   retentionSeconds: config.JOB_RETENTION_DAYS * 24 * 3600,
   retryPolicy: { attempts: config.GATEWAY_ATTEMPTS, backoffMs: config.GATEWAY_BACKOFF_MS },
   concurrency: { events: config.DISPATCHER_CONCURRENCY, launches: config.LAUNCH_CONCURRENCY },
+  reconciler: {
+    github:
+      config.GITHUB_APP_ID && config.GITHUB_PRIVATE_KEY
+        ? createReconcileGitHub(createGitHubApp({ appId: config.GITHUB_APP_ID, privateKey: config.GITHUB_PRIVATE_KEY, baseUrl: config.GITHUB_API_URL, logger }))
+        : null,
+    settings: {
+      tokenRequestBoundSeconds: config.RECONCILE_TOKEN_REQUEST_BOUND_SECONDS,
+      grantedBoundSeconds: config.RECONCILE_GRANTED_BOUND_SECONDS,
+      maxRelaunches: config.RECONCILE_MAX_RELAUNCHES,
+      orphanRunnerBoundSeconds: config.RECONCILE_ORPHAN_RUNNER_SECONDS,
+      minRateLimitRemaining: config.RECONCILE_MIN_RATE_LIMIT,
+      deliveriesLookbackSeconds: 6 * 3600,
+    },
+    intervalsMs: {
+      'missed-deliveries': config.RECONCILE_DELIVERIES_EVERY_SECONDS * 1000,
+      'stale-launches': config.RECONCILE_STALE_LAUNCHES_EVERY_SECONDS * 1000,
+      'unseen-jobs': config.RECONCILE_UNSEEN_JOBS_EVERY_SECONDS * 1000,
+      'leftover-runners': config.RECONCILE_RUNNERS_EVERY_SECONDS * 1000,
+      'held-slots': config.RECONCILE_SLOTS_EVERY_SECONDS * 1000,
+    },
+  },
 });
+if (!config.GITHUB_APP_ID) {
+  logger.warn('no GitHub App configured (GITHUB_APP_ID, GITHUB_PRIVATE_KEY): the reconciler cannot redeliver lost webhooks, check stale launches with GitHub, find unseen jobs or delete leftover runners');
+}
 
 let stopping = false;
 async function stop(signal: string) {
@@ -75,7 +101,7 @@ process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
 
 await dispatcher.http.listen({ host: config.HOST, port: config.PORT });
-dispatcher.start();
+await dispatcher.start();
 logger.info(
   {
     config: redactConfig(config),

@@ -48,7 +48,8 @@ export function advanceLaunch(launch: Launch, state: LaunchState, event: LaunchE
 export interface LaunchEvent {
   at: string;
   kind: 'created' | 'gateway-accepted' | 'gateway-failed' | 'dead-lettered' | 'retried'
-    | 'token-granted' | 'token-refused' | 'token-failed' | 'job-taken' | 'job-completed' | 'lost-job';
+    | 'token-granted' | 'token-refused' | 'token-failed' | 'job-taken' | 'job-completed' | 'lost-job'
+    | 'abandoned' | 'runner-gone';
   detail?: string;
 }
 

@@ -10,6 +10,11 @@ export interface RunnerProfile {
   /** Minutes, slurmrestd's unit (the file says `02:00:00`, the gateway gets `120`). */
   durationMinutes: number;
   exclusive?: boolean;
+  /**
+   * How long after the gateway accepted a launch its runner may take to ask for credentials
+   * before the reconciler looks into it (busy partitions queue jobs for longer).
+   */
+  staleAfterMinutes?: number;
 }
 
 export interface RunnerLimits {

@@ -100,6 +100,8 @@ export interface WorkflowJobRecord {
   clusterUser?: string;
   profile?: string;
   launchId?: string;
+  /** How many times the reconciler launched again for this job (stale launches). */
+  relaunchCount?: number;
   runnerName?: string | null;
   transitions: StateTransition[];
   /** Bounded to the latest entries; see `JobEvent`. */

@@ -21,11 +21,16 @@ export function storeKeys(prefix: string) {
     launchesByTime: `${prefix}:launches:all`,
     launchesByRepository: (repositoryKey: string) => `${prefix}:launches:repo:${repositoryKey}`,
     deadLetteredLaunches: `${prefix}:launches:dead`, // sorted set: launch id by time
+    launchesInFlight: `${prefix}:launches:in-flight`, // sorted set: accepted by the gateway, no job yet; by acceptance time
 
     // Demand: what the broker checks before it grants credentials (see demand.store.ts).
     demand: (repositoryKey: string, profile: string) => `${prefix}:demand:${repositoryKey}:${profile}`,
     covered: (repositoryKey: string, profile: string) => `${prefix}:covered:${repositoryKey}:${profile}`,
     grantedToken: (jti: string) => `${prefix}:granted:${jti}`,
+
+    // Runner slots (see slot.store.ts).
+    repositorySlots: (repositoryKey: string) => `${prefix}:slots:repo:${repositoryKey}`,
+    userSlots: (clusterUser: string) => `${prefix}:slots:user:${clusterUser}`,
 
     /** Pub/sub channel of job and launch changes, for live views. */
     changes: `${prefix}:changes`,

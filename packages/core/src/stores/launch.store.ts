@@ -60,6 +60,26 @@ export class LaunchStore {
     return updated;
   }
 
+  /**
+   * Launches the gateway accepted whose runner has not taken a job yet, for the reconciler to
+   * look after. The dispatcher adds a launch when the gateway accepts it; entries leave when
+   * the reconciler finds the launch has moved on.
+   */
+  async markInFlight(launchId: string, acceptedAtMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.launchesInFlight, acceptedAtMs, launchId);
+  }
+
+  async inFlightSince(acceptedBeforeMs: number, limit = 500): Promise<Array<{ launchId: string; acceptedAtMs: number }>> {
+    const entries = await this.redis.zrangebyscore(this.keys.launchesInFlight, '-inf', acceptedBeforeMs, 'WITHSCORES', 'LIMIT', 0, limit);
+    const result: Array<{ launchId: string; acceptedAtMs: number }> = [];
+    for (let i = 0; i < entries.length; i += 2) result.push({ launchId: entries[i]!, acceptedAtMs: Number(entries[i + 1]) });
+    return result;
+  }
+
+  async clearInFlight(launchId: string): Promise<void> {
+    await this.redis.zrem(this.keys.launchesInFlight, launchId);
+  }
+
   async list(query: { repositories?: string[]; deadLettered?: boolean; offset?: number; limit?: number } = {}): Promise<Launch[]> {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 50;

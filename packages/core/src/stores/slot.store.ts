@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { repositoryKey } from '../domain/repository-name.ts';
+import { storeKeys } from './keys.ts';
 
 const ACQUIRE = `
 -- KEYS: repository slots, user slots. ARGV: launch id, now (ms), hold until (ms), max per repository, max per user
@@ -36,18 +37,39 @@ export interface SlotHolder {
 export type SlotResult = 'acquired' | 'repository-full' | 'user-full';
 
 export class SlotStore {
+  private readonly keys;
+
   constructor(private readonly redis: Redis, private readonly prefix: string) {
+    this.keys = storeKeys(prefix);
     if (typeof (redis as unknown as Record<string, unknown>).ghaslurmAcquireSlot !== 'function') {
       redis.defineCommand('ghaslurmAcquireSlot', { lua: ACQUIRE });
     }
   }
 
   private repositoryKey(repository: string) {
-    return `${this.prefix}:slots:repo:${repositoryKey(repository)}`;
+    return this.keys.repositorySlots(repositoryKey(repository));
   }
 
   private userKey(clusterUser: string) {
-    return `${this.prefix}:slots:user:${clusterUser}`;
+    return this.keys.userSlots(clusterUser);
+  }
+
+  /** Every hold of every slot set, for the reconciler's check of held slots. */
+  async holds(): Promise<Array<{ key: string; launchId: string }>> {
+    const result: Array<{ key: string; launchId: string }> = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:slots:*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        for (const launchId of await this.redis.zrange(key, 0, -1)) result.push({ key, launchId });
+      }
+    } while (cursor !== '0');
+    return result;
+  }
+
+  async removeHold(key: string, launchId: string): Promise<void> {
+    await this.redis.zrem(key, launchId);
   }
 
   /** Takes a slot for the launch (idempotent), unless a limit is reached. */

@@ -34,6 +34,15 @@ const profileSchema = z
       return minutes ?? 0;
     }),
     exclusive: z.boolean().optional(),
+    staleAfter: z
+      .union([z.string(), z.number()])
+      .optional()
+      .transform((value, context) => {
+        if (value === undefined) return undefined;
+        const minutes = durationToMinutes(value);
+        if (minutes === null) context.addIssue({ code: 'custom', message: 'must be a Slurm time such as "01:00:00" or minutes' });
+        return minutes ?? undefined;
+      }),
   })
   .strict();
 
@@ -80,6 +89,7 @@ export function parseRunnerProfiles(text: string, file: string): RunnerProfiles 
         memoryMb: profile.memory,
         durationMinutes: profile.duration,
         exclusive: profile.exclusive,
+        ...(profile.staleAfter !== undefined ? { staleAfterMinutes: profile.staleAfter } : {}),
       })),
       limits: parsed.data.limits,
     };

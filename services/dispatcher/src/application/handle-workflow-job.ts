@@ -166,7 +166,10 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
       const next = advanceLaunch(launch, 'running', { at, kind: 'job-taken', detail: `took job ${record.workflowJobId}` });
       return next ? { ...next, servedWorkflowJobId: record.workflowJobId } : null;
     });
-    if (serving) await ctx.demand.releaseCover({ repository: serving.repository, profile: serving.profile }, serving.id);
+    if (serving) {
+      await ctx.demand.releaseCover({ repository: serving.repository, profile: serving.profile }, serving.id);
+      await ctx.launches.clearInFlight(serving.id);
+    }
     log.info({ launchId: servingLaunchId, runnerName }, 'job taken by our runner');
   } else {
     log.info({ runnerName }, 'job taken by a runner that is not ours');

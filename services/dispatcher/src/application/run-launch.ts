@@ -42,7 +42,8 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
   const at = ctx.now().toISOString();
 
   // The job ended or a runner took it while this launch waited: nobody needs this runner.
-  if (!job || job.state !== 'launching' || job.launchId !== launchId) {
+  // (A relaunch by the reconciler finds its job already `launched`, with this launch's id.)
+  if (!job || job.launchId !== launchId || (job.state !== 'launching' && job.state !== 'launched')) {
     const why = job ? `job ${job.workflowJobId} is ${job.state} before its runner was started` : 'the job record expired';
     await ctx.launches.update(launchId, (current) => advanceLaunch(current, 'completed', { at, kind: 'lost-job', detail: `${why}; not launched` }));
     await ctx.slots.release(holder);
@@ -103,6 +104,7 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
       const next = advanceLaunch(current, 'submitted', { at: answeredAt, kind: 'gateway-accepted', detail: `gateway answered ${result.status}` });
       return next ? { ...next, attempts: current.attempts + 1, lastError: undefined } : null;
     });
+    await ctx.launches.markInFlight(launchId, Date.parse(answeredAt));
     const launched = await ctx.jobs.update(job.workflowJobId, (current) =>
       current.launchId === launchId ? moveTo(current, 'launched', answeredAt, `gateway accepted launch ${launchId}`) : null,
     );

@@ -74,7 +74,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       await close();
       await gatewayClient.close();
     };
-    dispatcher.start();
+    await dispatcher.start();
     dispatchers.push(dispatcher);
     return dispatcher;
   }

@@ -1,0 +1,117 @@
+/**
+ * Pass 2: launches whose runner never asked for credentials (the gateway answered 200 and
+ * then failed, or the Slurm job died first), or whose runner got credentials and took no job.
+ * GitHub says what became of the job: completed closes it, gone (404) closes it as such,
+ * running or queued are handled as the webhook would have been; a job still queued gets a new
+ * launch, a bounded number of times with growing waits.
+ */
+import { advanceLaunch, appendBounded, type Launch } from '@gha-slurm/core/domain/launch';
+import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
+import { ensureLaunch, handleWorkflowJob, newLaunchId } from '../application/handle-workflow-job.ts';
+import { moveTo } from '../domain/job-lifecycle.ts';
+import { budgetLeft, type PassOutcome, type ReconcilerContext } from './context.ts';
+import { eventFromRecord } from './synthetic-event.ts';
+
+const PASS = 'stale-launches';
+
+/** How long this launch may wait before the reconciler looks: longer after each relaunch. */
+export function staleBoundSeconds(ctx: ReconcilerContext, launch: Launch, job: WorkflowJobRecord | null): number {
+  const profile = ctx.dispatcher.profiles.profiles.find((candidate) => candidate.name === launch.profile);
+  const base = launch.state === 'granted'
+    ? ctx.settings.grantedBoundSeconds
+    : (profile?.staleAfterMinutes ?? ctx.settings.tokenRequestBoundSeconds / 60) * 60;
+  return base * 2 ** (job?.relaunchCount ?? 0);
+}
+
+async function closeLaunch(ctx: ReconcilerContext, launch: Launch, detail: string) {
+  const at = ctx.dispatcher.now().toISOString();
+  await ctx.dispatcher.launches.update(launch.id, (current) => advanceLaunch(current, 'completed', { at, kind: 'abandoned', detail }));
+  await ctx.dispatcher.slots.release({ launchId: launch.id, repository: launch.repository, clusterUser: launch.clusterUser });
+  await ctx.dispatcher.demand.releaseCover({ repository: launch.repository, profile: launch.profile }, launch.id);
+  await ctx.dispatcher.launches.clearInFlight(launch.id);
+}
+
+async function noteOnJob(ctx: ReconcilerContext, jobId: number, kind: string, detail: string, launchId?: string) {
+  const at = ctx.dispatcher.now().toISOString();
+  await ctx.dispatcher.jobs.update(jobId, (job) => ({ ...job, events: appendBounded(job.events, { at, kind, detail, ...(launchId ? { launchId } : {}) }) }));
+}
+
+/** A new launch for a job that is still queued, replacing `stale`. */
+export async function relaunch(ctx: ReconcilerContext, stale: Launch, reason: string): Promise<string | null> {
+  const newId = newLaunchId();
+  const at = ctx.dispatcher.now().toISOString();
+  let replaced = false;
+  const job = await ctx.dispatcher.jobs.update(stale.forWorkflowJobId, (current) => {
+    replaced = current.launchId === stale.id && (current.state === 'launching' || current.state === 'launched');
+    if (!replaced) return null;
+    return {
+      ...current,
+      launchId: newId,
+      relaunchCount: (current.relaunchCount ?? 0) + 1,
+      events: appendBounded(current.events, { at, kind: 'relaunched', detail: reason, launchId: newId }),
+    };
+  });
+  if (!replaced || !job) return null;
+  await closeLaunch(ctx, stale, `replaced by launch ${newId}: ${reason}`);
+  await ensureLaunch(ctx.dispatcher, job, ctx.dispatcher.logger.child({ workflowJobId: job.workflowJobId, repository: job.repository, launchId: newId }));
+  return newId;
+}
+
+export async function reconcileStaleLaunches(ctx: ReconcilerContext): Promise<PassOutcome> {
+  const now = Date.now();
+  const shortest = Math.min(ctx.settings.grantedBoundSeconds, ctx.settings.tokenRequestBoundSeconds, ...ctx.dispatcher.profiles.profiles.map((p) => (p.staleAfterMinutes ?? Infinity) * 60));
+  const candidates = await ctx.dispatcher.launches.inFlightSince(now - shortest * 1000);
+  for (const { launchId, acceptedAtMs } of candidates) {
+    const launch = await ctx.dispatcher.launches.get(launchId);
+    if (!launch || (launch.state !== 'submitted' && launch.state !== 'granted')) {
+      await ctx.dispatcher.launches.clearInFlight(launchId);
+      continue;
+    }
+    const job = await ctx.dispatcher.jobs.get(launch.forWorkflowJobId);
+    const since = launch.state === 'granted' ? Date.parse(launch.events.findLast((e) => e.kind === 'token-granted')?.at ?? '') || acceptedAtMs : acceptedAtMs;
+    if (now - since < staleBoundSeconds(ctx, launch, job) * 1000) continue;
+    const log = ctx.dispatcher.logger.child({ launchId, workflowJobId: launch.forWorkflowJobId, repository: launch.repository });
+    const why = launch.state === 'granted' ? 'its runner got credentials and took no job' : 'its runner never asked for credentials';
+
+    // The job has moved on (another runner took it, it ended, or it has a newer launch).
+    if (!job || job.launchId !== launch.id || job.state === 'running' || job.state === 'completed') {
+      await closeLaunch(ctx, launch, `${why}; its job no longer needs it`);
+      ctx.metrics.actions.inc({ pass: PASS, action: 'closed' });
+      log.info({ reason: why }, 'closed a stale launch whose job moved on');
+      continue;
+    }
+    if (!ctx.github) continue;
+    if (!budgetLeft(ctx)) return 'stopped-early';
+    const status = await ctx.github.getJob(job.repository, launch.installationId, job.workflowJobId);
+
+    if (status.kind === 'gone') {
+      await closeLaunch(ctx, launch, `${why}; GitHub no longer knows the job (404)`);
+      await ctx.dispatcher.jobs.update(job.workflowJobId, (current) => moveTo(current, 'completed', ctx.dispatcher.now().toISOString(), 'gone on GitHub (404); closed by the reconciler', { conclusion: 'gone' }));
+      if (job.profile) await ctx.dispatcher.demand.removeJob({ repository: job.repository, profile: job.profile }, job.workflowJobId);
+      ctx.metrics.actions.inc({ pass: PASS, action: 'closed-gone' });
+      log.info('closed a stale launch: the job is gone on GitHub');
+    } else if (status.status === 'completed' || status.status === 'in_progress') {
+      // A webhook we missed: take the path it would have taken.
+      const action = status.status === 'completed' ? 'completed' : 'in_progress';
+      await noteOnJob(ctx, job.workflowJobId, 'reconciled', `GitHub says the job is ${status.status}; its webhook never came`);
+      await handleWorkflowJob(ctx.dispatcher, { deliveryId: `reconciler-${launch.id}`, event: eventFromRecord(job, action, status) }, log);
+      // Unless this launch's own runner is the one running it, nobody needs this launch now.
+      const after = await ctx.dispatcher.launches.get(launch.id);
+      if (after?.state === 'submitted' || after?.state === 'granted') await closeLaunch(ctx, launch, `${why}; the job is ${status.status} on GitHub`);
+      ctx.metrics.actions.inc({ pass: PASS, action: `synced-${action}` });
+    } else if ((job.relaunchCount ?? 0) >= ctx.settings.maxRelaunches) {
+      if (job.events.at(-1)?.kind !== 'relaunch-limit') {
+        await noteOnJob(ctx, job.workflowJobId, 'relaunch-limit', `still queued after ${job.relaunchCount} relaunches; left for an operator`, launch.id);
+        ctx.metrics.actions.inc({ pass: PASS, action: 'gave-up' });
+        log.error('job still queued after the last relaunch; an operator should look');
+      }
+    } else {
+      const newId = await relaunch(ctx, launch, `${why} within ${Math.round(staleBoundSeconds(ctx, launch, job) / 60)} min and the job is still queued`);
+      if (newId) {
+        ctx.metrics.actions.inc({ pass: PASS, action: 'relaunched' });
+        log.warn({ newLaunchId: newId, reason: why }, 'relaunched a job whose launch went stale');
+      }
+    }
+  }
+  return 'done';
+}
