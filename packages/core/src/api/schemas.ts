@@ -6,9 +6,9 @@
  * Each reusable schema has an `$id`; routes refer to it as `{ $ref: '<id>#' }` after the
  * service registered it with `addSchema`. The TypeScript shapes are in `./types.ts`.
  *
- * Answer schemas list every field on purpose: a field missing here is dropped from the answer,
- * so a field added to a record reaches clients only once it is described (repo-api's tests
- * fail until then).
+ * Answers are serialised by these schemas, which drop undescribed fields, except job and launch
+ * records (written by the dispatcher), which keep them: `additionalProperties: true`. repo-api's
+ * type-check fails until every field of those records is described here, so /docs stays true.
  */
 import { CLUSTER_USERNAME_PATTERN, MAX_REPOSITORIES_PER_USER } from './types.ts';
 
@@ -130,6 +130,7 @@ export const sessionCreatedSchema = {
 export const WORKFLOW_JOB_STATES = ['waiting', 'queued', 'launching', 'launched', 'running', 'completed', 'ignored'] as const;
 export const LAUNCH_STATES = ['pending', 'submitted', 'granted', 'running', 'completed', 'refused', 'dead-lettered'] as const;
 export const IGNORE_REASONS = ['no-profile', 'repository-not-connected', 'app-not-installed', 'completed-before-launch'] as const;
+/** Launch event kinds known today; the dispatcher may add more, so answers are not limited to these. */
 export const LAUNCH_EVENT_KINDS = [
   'created', 'gateway-accepted', 'gateway-failed', 'dead-lettered', 'retried',
   'token-granted', 'token-refused', 'token-failed', 'job-taken', 'job-completed', 'lost-job',
@@ -154,6 +155,7 @@ export const workflowJobSchema = {
     clusterUser: { type: 'string' },
     profile: { type: 'string' },
     launchId: { type: 'string' },
+    relaunchCount: { type: 'integer', description: 'How many times the reconciler launched again for this job' },
     runnerName: nullableString,
     transitions: {
       type: 'array',
@@ -164,6 +166,7 @@ export const workflowJobSchema = {
           at: isoTime,
           note: { type: 'string' },
         },
+        additionalProperties: true,
         required: ['state', 'at'],
       },
     },
@@ -177,11 +180,14 @@ export const workflowJobSchema = {
           detail: { type: 'string' },
           launchId: { type: 'string' },
         },
+        additionalProperties: true,
         required: ['at', 'kind'],
       },
     },
     firstDeliveryId: { type: 'string' },
   },
+  // Fields the dispatcher adds later still reach clients (undocumented until described here).
+  additionalProperties: true,
   required: ['workflowJobId', 'runId', 'repository', 'repositoryUrl', 'installationId', 'name', 'workflowName', 'labels', 'state', 'transitions', 'events', 'firstDeliveryId'],
 } as const;
 
@@ -210,13 +216,15 @@ export const launchSchema = {
         type: 'object',
         properties: {
           at: isoTime,
-          kind: { type: 'string', enum: LAUNCH_EVENT_KINDS },
+          kind: { type: 'string', description: `What happened, e.g. ${LAUNCH_EVENT_KINDS.join(', ')}` },
           detail: { type: 'string' },
         },
+        additionalProperties: true,
         required: ['at', 'kind'],
       },
     },
   },
+  additionalProperties: true,
   required: ['id', 'runnerName', 'repository', 'repositoryUrl', 'installationId', 'clusterUser', 'profile', 'labels', 'forWorkflowJobId', 'state', 'attempts', 'createdAt', 'events'],
 } as const;
 
