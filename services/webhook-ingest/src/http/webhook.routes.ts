@@ -51,7 +51,9 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
       deliveries.inc({ event, outcome: 'invalid' });
       throw new HttpError(400, 'EMPTY_BODY', 'the delivery has no body');
     }
-    const verified = signature.startsWith('sha256=') && (await options.webhooks.verify(raw.toString('utf8'), signature));
+    // Decoded once: the text whose signature is checked is the very text that is parsed below.
+    const text = raw.toString('utf8');
+    const verified = signature.startsWith('sha256=') && (await options.webhooks.verify(text, signature));
     if (!verified) {
       deliveries.inc({ event, outcome: 'unauthorized' });
       throw new HttpError(401, 'SIGNATURE_MISMATCH', 'X-Hub-Signature-256 does not match the body: check that GITHUB_WEBHOOK_SECRET equals the GitHub App\'s webhook secret');
@@ -67,7 +69,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
 
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = JSON.parse(text);
     } catch {
       deliveries.inc({ event, outcome: 'invalid' });
       throw new HttpError(400, 'BODY_NOT_JSON', 'the body is not valid JSON');
