@@ -61,7 +61,6 @@ export async function buildBrokerApp(deps: BrokerDependencies): Promise<FastifyI
     checks: [{ name: 'redis', check: () => deps.redis.ping() }],
   });
 
-  const window = { max: deps.limits.rateLimitMax, timeWindow: deps.limits.rateLimitWindowSeconds * 1000 };
   await app.register(rateLimit, {
     // Only the public routes are limited; health probes and scrapes are not.
     global: false,
@@ -69,7 +68,9 @@ export async function buildBrokerApp(deps: BrokerDependencies): Promise<FastifyI
     errorResponseBuilder: (_request, context) =>
       new HttpError(429, 'RATE_LIMITED', `too many requests from this address: at most ${context.max} per ${context.after}; retry later`),
   });
-  await app.register(jwksRoutes, { keys: deps.verificationKeys, rateLimit: window });
-  await app.register(runnerRoutes, { grant: deps.grant, metrics: deps.metrics, rateLimit: window });
+  // One budget per client address, shared by every public route.
+  const limit = app.rateLimit({ max: deps.limits.rateLimitMax, timeWindow: deps.limits.rateLimitWindowSeconds * 1000 });
+  await app.register(jwksRoutes, { keys: deps.verificationKeys, limit });
+  await app.register(runnerRoutes, { grant: deps.grant, metrics: deps.metrics, limit });
   return app;
 }

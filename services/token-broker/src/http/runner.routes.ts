@@ -3,7 +3,7 @@
  * configuration): the thin edge around `RunnerGrant`. The launch token comes in the
  * Authorization header; a body, if a client sends one, is ignored.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { CredentialKind } from '../domain/ports.ts';
 import type { GrantOutcome, RunnerGrant } from '../domain/runner-grant.ts';
 import type { BrokerMetrics } from '../metrics.ts';
@@ -12,8 +12,8 @@ import { errorForOutcome, jitBody, registrationBody } from './grant-responses.ts
 export interface RunnerRouteOptions {
   grant: RunnerGrant;
   metrics: BrokerMetrics;
-  /** Per-route settings of @fastify/rate-limit. */
-  rateLimit: { max: number; timeWindow: number };
+  /** The rate limit shared by the public routes. */
+  limit: preHandlerAsyncHookHandler;
 }
 
 /** Credentials must not be kept by any cache between the broker and the runner. */
@@ -75,7 +75,7 @@ export async function runnerRoutes(app: FastifyInstance, options: RunnerRouteOpt
     throw error;
   }
 
-  const config = { rateLimit: options.rateLimit };
-  app.post('/gha/runner', { config, schema: { response: registrationSchema } }, (request, reply) => handle('registration-token', request, reply));
-  app.post('/gha/runner/jit', { config, schema: { response: jitSchema } }, (request, reply) => handle('jit-config', request, reply));
+  const onRequest = options.limit;
+  app.post('/gha/runner', { onRequest, schema: { response: registrationSchema } }, (request, reply) => handle('registration-token', request, reply));
+  app.post('/gha/runner/jit', { onRequest, schema: { response: jitSchema } }, (request, reply) => handle('jit-config', request, reply));
 }

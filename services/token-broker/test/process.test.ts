@@ -1,0 +1,120 @@
+/**
+ * The broker as operators run it: `node --import tsx src/main.ts` with the design's variables
+ * (the App key given as GITHUB_PRIVATE_KEY_FILE), on a free loopback port. It grants a runner
+ * token for a launch token made by the dispatcher's signer, once; refuses the bad cases;
+ * stops cleanly on SIGTERM; and refuses to start on a bad configuration, naming the variable.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startHarness, type Harness } from './support/broker-harness.ts';
+
+const serviceDir = fileURLToPath(new URL('..', import.meta.url));
+let h: Harness;
+let secretsDir: string;
+
+before(async () => {
+  h = await startHarness({ installRepositories: ['octo/process'] });
+  secretsDir = mkdtempSync(join(tmpdir(), 'broker-process-test-'));
+});
+after(async () => {
+  rmSync(secretsDir, { recursive: true, force: true });
+  await h.close();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startBroker(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serviceDir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += String(chunk)));
+  child.stderr?.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitUntilReady(url: string, exited: Promise<number | null>): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  for (let attempt = 0; attempt < 150 && !done; attempt++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error('the broker did not become ready');
+}
+
+test('started with the design variables, it grants once, refuses the bad cases, and stops on SIGTERM', async () => {
+  const keyFile = join(secretsDir, 'app.pem');
+  writeFileSync(keyFile, h.appKeys.privateKeyPem, { mode: 0o600 });
+  const { GITHUB_PRIVATE_KEY: _inline, ...env } = h.env;
+  const port = await freePort();
+  const broker = startBroker({ ...env, GITHUB_PRIVATE_KEY_FILE: keyFile, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(url, broker.exited);
+    const { token, launch } = await h.launch();
+    const post = (authorization: string, path = '/gha/runner') => fetch(`${url}${path}`, { method: 'POST', headers: { authorization } });
+
+    // What the gateway's job script does: curl -s -X POST -H "Authorization: $TOKEN" ... | jq -r '.token'
+    const granted = await post(token);
+    assert.equal(granted.status, 200);
+    const body = (await granted.json()) as { token: string; url: string; name: string };
+    assert.ok(h.sim.state.validRegistrationToken(body.token));
+    assert.equal(body.name, launch.runnerName);
+    assert.equal((await h.launches.get(launch.id))?.state, 'granted');
+
+    assert.equal((await post(token)).status, 409);
+    assert.equal((await post('garbage')).status, 401);
+    const cancelled = await h.launch();
+    await h.jobCompleted(cancelled.jobId, 'cancelled');
+    assert.equal((await post(`Bearer ${cancelled.token}`)).status, 410);
+    const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+    assert.deepEqual(jwks.keys.map((key) => key.kid), [h.signer.kid]);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /token_broker_grants_total/);
+
+    broker.child.kill('SIGTERM');
+    assert.equal(await broker.exited, 0);
+    assert.match(broker.output(), /token-broker listening/);
+    assert.match(broker.output(), /"signal":"SIGTERM"/);
+    assert.ok(!broker.output().includes(body.token) && !broker.output().includes(token), 'no credential in the log');
+    assert.ok(!broker.output().includes(h.appKeys.privateKeyPem.split('\n')[3]!), 'no App key in the log');
+  } finally {
+    if (broker.child.exitCode === null) broker.child.kill('SIGKILL');
+  }
+});
+
+test('a bad configuration stops it at start with every problem named', async () => {
+  const { GITHUB_APP_ID: _id, ...env } = h.env;
+  const broker = startBroker({ ...env, LAUNCH_VERIFY_KEYS: 'not a key', PORT: '70000' });
+  assert.equal(await broker.exited, 1);
+  assert.match(broker.output(), /GITHUB_APP_ID: is required/);
+  assert.match(broker.output(), /LAUNCH_VERIFY_KEYS: must hold one or more Ed25519 public keys/);
+  assert.match(broker.output(), /PORT: must be between 0 and 65535/);
+
+  const rsaAsLaunchKey = startBroker({ ...h.env, LAUNCH_VERIFY_KEYS: h.appKeys.publicKeyPem, PORT: '0', HOST: '127.0.0.1' });
+  assert.equal(await rsaAsLaunchKey.exited, 1);
+  assert.match(rsaAsLaunchKey.output(), /LAUNCH_VERIFY_KEYS key 1 is a rsa key; launch tokens use Ed25519/);
+});
