@@ -32,9 +32,31 @@ export interface TargetFigures {
   loadGeneratorCpuCores: number;
   /** Redis server CPU during the measured period, in cores (from INFO cpu). */
   redisCpuCores: number;
+  /**
+   * CPU the rest of the machine used during the measured period, in cores: everything busy
+   * minus server, load generator and Redis. Other work on the machine disturbs the figures.
+   * Absent where /proc/stat is not available.
+   */
+  otherCpuCores?: number;
+  /** CPU stolen by the hypervisor during the measured period, in cores (Linux only). */
+  stealCpuCores?: number;
   /** The server process's peak RSS over its whole life (start, warm-up, measured run, close). */
   peakRssBytes: number;
   batches?: BatchStats & { meanSize: number };
+}
+
+export interface Ratios {
+  /** ingest 2xx/s over bare 2xx/s. */
+  throughput: number;
+  /** ingest p99 over bare p99. */
+  p99: number;
+}
+
+export interface RoundFigures {
+  round: number;
+  bare: TargetFigures;
+  ingest: TargetFigures;
+  ratios: Ratios;
 }
 
 export interface GoalResult {
@@ -46,36 +68,115 @@ export interface GoalResult {
 export interface BenchReport {
   startedAt: string;
   machine: { cpus: number; cpuModel: string; node: string; platform: string; redisVersion: string };
-  settings: { connections: number; warmupSeconds: number; durationSeconds: number; bodyBytes: number; logLevel: string };
+  settings: { connections: number; warmupSeconds: number; durationSeconds: number; rounds: number; bodyBytes: number; logLevel: string };
+  /** Each round's figures; `targets` and `ratios` below are their medians (the round itself when there is one). */
+  rounds: RoundFigures[];
   targets: Record<TargetName, TargetFigures>;
-  ratios: { throughput: number; p99: number };
+  ratios: Ratios;
   goals: GoalResult[];
   queueCheck: QueueCheck;
 }
 
-export function evaluateGoals(bare: TargetFigures, ingest: TargetFigures): { ratios: BenchReport['ratios']; goals: GoalResult[] } {
-  const throughput = ingest.acceptedPerSecond / bare.acceptedPerSecond;
-  const p99 = ingest.latencyMs.p99 / bare.latencyMs.p99;
+export function ratiosOf(bare: TargetFigures, ingest: TargetFigures): Ratios {
   return {
-    ratios: { throughput, p99 },
-    goals: [
-      {
-        goal: `ingest >= ${GOALS.minAcceptedPerSecond} verified deliveries/s`,
-        measured: `${Math.round(ingest.acceptedPerSecond)}/s`,
-        met: ingest.acceptedPerSecond >= GOALS.minAcceptedPerSecond,
-      },
-      {
-        goal: `ingest throughput >= ${GOALS.minThroughputRatio}x bare`,
-        measured: `${throughput.toFixed(2)}x`,
-        met: throughput >= GOALS.minThroughputRatio,
-      },
-      {
-        goal: `ingest p99 <= ${GOALS.maxP99Ratio}x bare p99`,
-        measured: `${p99.toFixed(2)}x`,
-        met: p99 <= GOALS.maxP99Ratio,
-      },
-    ],
+    throughput: ingest.acceptedPerSecond / bare.acceptedPerSecond,
+    p99: ingest.latencyMs.p99 / bare.latencyMs.p99,
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function optionalMedian(field: 'otherCpuCores' | 'stealCpuCores', rounds: TargetFigures[]): Partial<TargetFigures> {
+  const values = rounds.flatMap((figures) => (figures[field] === undefined ? [] : [figures[field]]));
+  return values.length === rounds.length ? { [field]: median(values) } : {};
+}
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+/**
+ * One target's figures over several rounds: medians of the rates, latencies and CPU; sums of
+ * the counts (so no error is hidden); the largest peak RSS.
+ */
+export function combineRounds(rounds: TargetFigures[]): TargetFigures {
+  const first = rounds[0];
+  if (!first) throw new Error('no rounds to combine');
+  if (rounds.length === 1) return first;
+  const med = (pick: (figures: TargetFigures) => number) => median(rounds.map(pick));
+  const statusCodes: Record<string, number> = {};
+  for (const figures of rounds) {
+    for (const [code, count] of Object.entries(figures.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  const batches = rounds.flatMap((figures) => (figures.batches ? [figures.batches] : []));
+  const batchCount = sum(batches.map((stats) => stats.count));
+  const batchDeliveries = sum(batches.map((stats) => stats.deliveries));
+  return {
+    target: first.target,
+    durationSeconds: sum(rounds.map((figures) => figures.durationSeconds)),
+    requestsPerSecond: med((figures) => figures.requestsPerSecond),
+    acceptedPerSecond: med((figures) => figures.acceptedPerSecond),
+    answered: sum(rounds.map((figures) => figures.answered)),
+    accepted: sum(rounds.map((figures) => figures.accepted)),
+    non2xx: sum(rounds.map((figures) => figures.non2xx)),
+    errors: sum(rounds.map((figures) => figures.errors)),
+    timeouts: sum(rounds.map((figures) => figures.timeouts)),
+    statusCodes,
+    latencyMs: {
+      p50: med((figures) => figures.latencyMs.p50),
+      p90: med((figures) => figures.latencyMs.p90),
+      p99: med((figures) => figures.latencyMs.p99),
+      max: Math.max(...rounds.map((figures) => figures.latencyMs.max)),
+      mean: med((figures) => figures.latencyMs.mean),
+    },
+    serverCpuCores: med((figures) => figures.serverCpuCores),
+    serverCpuMicrosPerRequest: med((figures) => figures.serverCpuMicrosPerRequest),
+    loadGeneratorCpuCores: med((figures) => figures.loadGeneratorCpuCores),
+    redisCpuCores: med((figures) => figures.redisCpuCores),
+    ...optionalMedian('otherCpuCores', rounds),
+    ...optionalMedian('stealCpuCores', rounds),
+    peakRssBytes: Math.max(...rounds.map((figures) => figures.peakRssBytes)),
+    ...(batches.length > 0
+      ? {
+          batches: {
+            count: batchCount,
+            deliveries: batchDeliveries,
+            largest: Math.max(...batches.map((stats) => stats.largest)),
+            meanSize: batchCount ? batchDeliveries / batchCount : 0,
+          },
+        }
+      : {}),
+  };
+}
+
+/** Ratios over several rounds: the median of each round's ratio (each pair ran minutes apart at most). */
+export function combineRatios(rounds: RoundFigures[]): Ratios {
+  return {
+    throughput: median(rounds.map((round) => round.ratios.throughput)),
+    p99: median(rounds.map((round) => round.ratios.p99)),
+  };
+}
+
+export function evaluateGoals(ingest: TargetFigures, ratios: Ratios): GoalResult[] {
+  return [
+    {
+      goal: `ingest >= ${GOALS.minAcceptedPerSecond} verified deliveries/s`,
+      measured: `${Math.round(ingest.acceptedPerSecond)}/s`,
+      met: ingest.acceptedPerSecond >= GOALS.minAcceptedPerSecond,
+    },
+    {
+      goal: `ingest throughput >= ${GOALS.minThroughputRatio}x bare`,
+      measured: `${ratios.throughput.toFixed(2)}x`,
+      met: ratios.throughput >= GOALS.minThroughputRatio,
+    },
+    {
+      goal: `ingest p99 <= ${GOALS.maxP99Ratio}x bare p99`,
+      measured: `${ratios.p99.toFixed(2)}x`,
+      met: ratios.p99 <= GOALS.maxP99Ratio,
+    },
+  ];
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -86,10 +187,9 @@ function table(header: string[], rows: string[][]): string {
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
-export function formatReport(report: BenchReport): string {
-  const { bare, ingest } = report.targets;
-  const rows = [bare, ingest].map((figures) => [
-    figures.target,
+function row(label: string, figures: TargetFigures): string[] {
+  return [
+    label,
     figures.requestsPerSecond.toFixed(0),
     figures.acceptedPerSecond.toFixed(0),
     figures.latencyMs.p50.toFixed(2),
@@ -101,27 +201,63 @@ export function formatReport(report: BenchReport): string {
     figures.serverCpuMicrosPerRequest.toFixed(0),
     figures.redisCpuCores.toFixed(2),
     figures.loadGeneratorCpuCores.toFixed(2),
+    figures.otherCpuCores === undefined ? '-' : figures.otherCpuCores.toFixed(2),
     mib(figures.peakRssBytes),
-  ]);
-  const { settings, machine, queueCheck: check } = report;
+  ];
+}
+
+/** Above this much CPU used by other processes during a measurement, its figures are suspect. */
+const DISTURBED_CORES = 0.15;
+
+function disturbance(rounds: RoundFigures[]): string[] {
+  const disturbed = rounds.flatMap((round) =>
+    [round.bare, round.ingest]
+      .filter((figures) => (figures.otherCpuCores ?? 0) > DISTURBED_CORES || (figures.stealCpuCores ?? 0) > DISTURBED_CORES)
+      .map((figures) => `${figures.target}${rounds.length > 1 ? ` #${round.round}` : ''}`),
+  );
+  if (disturbed.length === 0) return [];
+  return [
+    '',
+    `WARNING: other processes (or the hypervisor) took more than ${DISTURBED_CORES} cores during ${disturbed.join(', ')}: ` +
+      'those figures are disturbed; run again on a quiet machine, or with --rounds',
+  ];
+}
+
+export function formatReport(report: BenchReport): string {
+  const { settings, machine, queueCheck: check, rounds } = report;
+  const { bare, ingest } = report.targets;
+  const several = rounds.length > 1;
+  const rows = several
+    ? [
+        ...rounds.flatMap((round) => [row(`bare #${round.round}`, round.bare), row(`ingest #${round.round}`, round.ingest)]),
+        row('bare median', bare),
+        row('ingest median', ingest),
+      ]
+    : [row('bare', bare), row('ingest', ingest)];
   const lines = [
     '',
-    `webhook intake benchmark: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up, ${settings.durationSeconds} s measured, ` +
-      `signed workflow_job "queued" body of ${settings.bodyBytes} bytes, ingest log level ${settings.logLevel}`,
-    `${machine.cpus} CPU(s) ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redisVersion}; load generator, server and Redis share these CPUs`,
+    `webhook intake benchmark: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up, ${settings.durationSeconds} s measured` +
+      `${several ? `, ${settings.rounds} rounds` : ''}, signed workflow_job "queued" body of ${settings.bodyBytes} bytes, ingest log level ${settings.logLevel}`,
+    `${machine.cpus} CPU(s) ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redisVersion}; load generator, servers and Redis share these CPUs`,
     '',
     table(
-      ['target', 'req/s', '2xx/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'server CPU', 'CPU µs/req', 'Redis CPU', 'loadgen CPU', 'peak RSS'],
+      ['target', 'req/s', '2xx/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'server CPU', 'CPU µs/req', 'Redis CPU', 'loadgen CPU', 'other CPU', 'peak RSS'],
       rows,
     ),
+    ...disturbance(rounds),
     '',
-    `ingest/bare: throughput ${report.ratios.throughput.toFixed(2)}x, p99 ${report.ratios.p99.toFixed(2)}x` +
-      (ingest.batches ? `; Redis writes: ${ingest.batches.count} batches, mean ${ingest.batches.meanSize.toFixed(1)} deliveries, largest ${ingest.batches.largest}` : ''),
+    ...(several
+      ? rounds.map((round) => `round ${round.round}: ingest/bare throughput ${round.ratios.throughput.toFixed(2)}x, p99 ${round.ratios.p99.toFixed(2)}x`)
+      : []),
+    `ingest/bare${several ? ' (median of the rounds)' : ''}: throughput ${report.ratios.throughput.toFixed(2)}x, p99 ${report.ratios.p99.toFixed(2)}x`,
+    ...(ingest.batches
+      ? [`ingest Redis writes: ${ingest.batches.count} batches, mean ${ingest.batches.meanSize.toFixed(1)} deliveries, largest ${ingest.batches.largest}`]
+      : []),
     '',
     `queue check: ${check.jobsInQueue} jobs in github-events, ${check.acceptedAnswers} deliveries answered 202 ` +
-      `(warm-up and measured), ${check.jobsInQueue === check.acceptedAnswers ? 'equal' : 'not equal'}` +
+      `(warm-up and measured), ${check.equalsAcceptedAnswers ? 'equal' : 'not equal'}` +
       (check.unanswered > 0
-        ? `; ${check.unanswered} requests were in flight when autocannon closed its connections, ${check.unansweredButStored} of them stored`
+        ? `; ${check.unanswered} requests were in flight when autocannon closed its connections at the deadline, ${check.unansweredButStored} of them stored`
         : ''),
     `  every 202 stored: ${check.acceptedButMissing === 0 ? 'yes' : `NO, ${check.acceptedButMissing} missing`}; ` +
       `jobs not explained by a request: ${check.unexplainedJobs} -> ${check.consistent ? 'consistent' : 'INCONSISTENT'}`,

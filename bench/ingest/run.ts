@@ -7,6 +7,8 @@
  *   --duration <s>     measured seconds per target   (BENCH_DURATION, default 10)
  *   --warmup <s>       warm-up seconds per target    (BENCH_WARMUP, default 10)
  *   --connections <n>  concurrent connections        (BENCH_CONNECTIONS, default 50)
+ *   --rounds <n>       measure both targets n times, alternating which goes first, and
+ *                      judge the goals on the medians (BENCH_ROUNDS, default 1)
  *   --log-level <l>    the ingest's log level        (BENCH_LOG_LEVEL, default info, the service's default)
  *   --fail-on-goals    exit with status 2 when a goal is not met
  *   --profile          write a V8 CPU profile of each server to bench/results/profiles/
@@ -24,8 +26,18 @@ import { deliveryHeaders, workflowJobPayload } from '@gha-slurm/core/testing/git
 import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testing/redis';
 import { describeRedisUrl } from '@gha-slurm/core/redis';
 import { runLoadPhase, type LoadPhaseResult } from './load-phase.ts';
+import { machineCpuTimes } from './machine-load.ts';
 import { checkQueue } from './queue-check.ts';
-import { evaluateGoals, formatReport, type BenchReport, type TargetFigures } from './report.ts';
+import {
+  combineRatios,
+  combineRounds,
+  evaluateGoals,
+  formatReport,
+  ratiosOf,
+  type BenchReport,
+  type RoundFigures,
+  type TargetFigures,
+} from './report.ts';
 import { TargetProcess } from './target-process.ts';
 import type { TargetName } from './protocol.ts';
 
@@ -37,6 +49,7 @@ function readSettings() {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      rounds: { type: 'string' },
       'log-level': { type: 'string' },
       'fail-on-goals': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -51,6 +64,7 @@ function readSettings() {
     durationSeconds: number('--duration / BENCH_DURATION', values.duration ?? process.env.BENCH_DURATION, 10, 1),
     warmupSeconds: number('--warmup / BENCH_WARMUP', values.warmup ?? process.env.BENCH_WARMUP, 10, 0),
     connections: Math.round(number('--connections / BENCH_CONNECTIONS', values.connections ?? process.env.BENCH_CONNECTIONS, 50, 1)),
+    rounds: Math.round(number('--rounds / BENCH_ROUNDS', values.rounds ?? process.env.BENCH_ROUNDS, 1, 1)),
     logLevel: values['log-level'] ?? process.env.BENCH_LOG_LEVEL ?? 'info',
     failOnGoals: values['fail-on-goals'] ?? false,
     profile: values.profile ?? false,
@@ -124,17 +138,36 @@ async function measureTarget(
       await phase('warm-up', settings.warmupSeconds);
     }
     progress(`${name}: measuring for ${settings.durationSeconds} s`);
-    const before = { server: await server.usage(), loadGenerator: process.cpuUsage(), redis: await redisCpuSeconds(redis.admin), at: performance.now() };
+    const before = {
+      server: await server.usage(),
+      loadGenerator: process.cpuUsage(),
+      redis: await redisCpuSeconds(redis.admin),
+      machine: machineCpuTimes(),
+      at: performance.now(),
+    };
     const measured = await phase('measured', settings.durationSeconds);
     const serverAfter = await server.usage();
     const loadGenerator = process.cpuUsage(before.loadGenerator);
     const redisAfter = await redisCpuSeconds(redis.admin);
+    const machineAfter = machineCpuTimes();
     const elapsedSeconds = (performance.now() - before.at) / 1000;
     const { usage, batches } = await server.stop();
     running = undefined;
 
     const cores = (micros: number) => micros / 1e6 / elapsedSeconds;
     const serverCpuMicros = serverAfter.cpuUserMicros + serverAfter.cpuSystemMicros - before.server.cpuUserMicros - before.server.cpuSystemMicros;
+    const loadGeneratorCpuCores = cores(loadGenerator.user + loadGenerator.system);
+    const redisCpuCores = (redisAfter - before.redis) / elapsedSeconds;
+    const machine =
+      before.machine && machineAfter
+        ? {
+            otherCpuCores: Math.max(
+              0,
+              (machineAfter.busySeconds - before.machine.busySeconds) / elapsedSeconds - cores(serverCpuMicros) - loadGeneratorCpuCores - redisCpuCores,
+            ),
+            stealCpuCores: (machineAfter.stealSeconds - before.machine.stealSeconds) / elapsedSeconds,
+          }
+        : {};
     const figures: TargetFigures = {
       target: name,
       durationSeconds: measured.durationSeconds,
@@ -149,8 +182,9 @@ async function measureTarget(
       latencyMs: measured.latencyMs,
       serverCpuCores: cores(serverCpuMicros),
       serverCpuMicrosPerRequest: measured.answered > 0 ? serverCpuMicros / measured.answered : 0,
-      loadGeneratorCpuCores: cores(loadGenerator.user + loadGenerator.system),
-      redisCpuCores: (redisAfter - before.redis) / elapsedSeconds,
+      loadGeneratorCpuCores,
+      redisCpuCores,
+      ...machine,
       peakRssBytes: usage.peakRssBytes,
       ...(batches ? { batches: { ...batches, meanSize: batches.count ? batches.deliveries / batches.count : 0 } } : {}),
     };
@@ -203,11 +237,30 @@ async function main(): Promise<number> {
 
   try {
     const delivery = { body, headers, secret };
-    const bare = await measureTarget('bare', settings, delivery, { url: redisUrl, prefix, admin });
-    const ingest = await measureTarget('ingest', settings, delivery, { url: redisUrl, prefix, admin });
+    const rounds: RoundFigures[] = [];
+    // Every ingest round writes under the same prefix: the queue check covers them all.
+    let acceptedDeliveryIds: string[] = [];
+    let unansweredDeliveryIds: string[] = [];
+    for (let round = 1; round <= settings.rounds; round++) {
+      if (settings.rounds > 1) progress(`round ${round} of ${settings.rounds}`);
+      // Alternating the order keeps a slow drift of the machine from favouring one target.
+      const order: TargetName[] = round % 2 === 1 ? ['bare', 'ingest'] : ['ingest', 'bare'];
+      const runs: Partial<Record<TargetName, TargetRun>> = {};
+      for (const name of order) runs[name] = await measureTarget(name, settings, delivery, { url: redisUrl, prefix, admin });
+      const bare = runs.bare!.figures;
+      const ingest = runs.ingest!;
+      acceptedDeliveryIds = acceptedDeliveryIds.concat(ingest.acceptedDeliveryIds);
+      unansweredDeliveryIds = unansweredDeliveryIds.concat(ingest.unansweredDeliveryIds);
+      rounds.push({ round, bare, ingest: ingest.figures, ratios: ratiosOf(bare, ingest.figures) });
+    }
     progress('checking the queue against the answers');
-    const queueCheck = await checkQueue(admin, prefix, ingest.acceptedDeliveryIds, ingest.unansweredDeliveryIds);
-    const { ratios, goals } = evaluateGoals(bare.figures, ingest.figures);
+    const queueCheck = await checkQueue(admin, prefix, acceptedDeliveryIds, unansweredDeliveryIds);
+    const targets = {
+      bare: combineRounds(rounds.map((round) => round.bare)),
+      ingest: combineRounds(rounds.map((round) => round.ingest)),
+    };
+    const ratios = settings.rounds > 1 ? combineRatios(rounds) : rounds[0]!.ratios;
+    const goals = evaluateGoals(targets.ingest, ratios);
     const cpu = cpus();
     const report: BenchReport = {
       startedAt,
@@ -222,10 +275,12 @@ async function main(): Promise<number> {
         connections: settings.connections,
         warmupSeconds: settings.warmupSeconds,
         durationSeconds: settings.durationSeconds,
+        rounds: settings.rounds,
         bodyBytes: Buffer.byteLength(body),
         logLevel: settings.logLevel,
       },
-      targets: { bare: bare.figures, ingest: ingest.figures },
+      rounds,
+      targets,
       ratios,
       goals,
       queueCheck,
