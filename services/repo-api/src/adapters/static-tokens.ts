@@ -57,6 +57,12 @@ export function parseStaticTokens(text: string, path: string): TokenEntry[] {
       problems.push(`${where}: token must be a string of at least ${MIN_TOKEN_LENGTH} characters (use a long random one)`);
       return;
     }
+    const token = entry.token.trim();
+    if (seen.has(token)) {
+      problems.push(`${where}: the same token appears twice; each token must identify one user`);
+      return;
+    }
+    seen.add(token);
     if (!isClusterUsername(entry.username)) {
       problems.push(`${where}: username must be a cluster account name (lower-case letters, digits, _ and -, at most 32)`);
       return;
@@ -65,12 +71,6 @@ export function parseStaticTokens(text: string, path: string): TokenEntry[] {
       problems.push(`${where}: admin must be true or false`);
       return;
     }
-    const token = entry.token.trim();
-    if (seen.has(token)) {
-      problems.push(`${where}: the same token appears twice; each token must identify one user`);
-      return;
-    }
-    seen.add(token);
     entries.push({ digest: digest(token), username: entry.username, admin: entry.admin === true });
   });
   if (problems.length > 0) throw new StaticTokensError(path, problems);

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '@gha-slurm/core/config';
+import { corsOrigins, loadRepoApiConfig } from './config.ts';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadRepoApiConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('defaults: port 3003, GitHub.com, preferred_username; GitHub and OIDC optional', () => {
+  const config = loadRepoApiConfig({ API_TOKENS: 'tokens.yaml' });
+  assert.equal(config.PORT, 3003);
+  assert.equal(config.GITHUB_API_URL, 'https://api.github.com');
+  assert.equal(config.GITHUB_URL, 'https://github.com');
+  assert.equal(config.OIDC_USERNAME_CLAIM, 'preferred_username');
+  assert.equal(config.GITHUB_APP_ID, undefined);
+  assert.equal(config.OIDC_ISSUER, undefined);
+  assert.equal(config.TRUST_PROXY, false);
+});
+
+test('OIDC alone is enough to start; the issuer is kept exactly, trailing slash included', () => {
+  const config = loadRepoApiConfig({ OIDC_ISSUER: 'https://sso.example.org/', OIDC_AUDIENCE: 'gha-slurm' });
+  assert.equal(config.OIDC_ISSUER, 'https://sso.example.org/');
+});
+
+test('neither sign-in method: refused, saying what to set', () => {
+  const [problem] = problemsOf({});
+  assert.match(problem!, /neither is set, so nobody could sign in/);
+  assert.match(problem!, /OIDC_ISSUER and OIDC_AUDIENCE/);
+  assert.match(problem!, /API_TOKENS/);
+});
+
+test('half-configured groups and bad values are all reported together', () => {
+  const problems = problemsOf({ OIDC_ISSUER: 'sso.example.org', GITHUB_PRIVATE_KEY: 'pem', CORS_ORIGINS: 'localhost:5173', RATE_LIMIT_PER_MINUTE: '-1' });
+  assert.equal(problems.length, 5, problems.join('\n'));
+  assert.ok(problems.some((problem) => /^OIDC_AUDIENCE: is required with OIDC_ISSUER/.test(problem)));
+  assert.ok(problems.some((problem) => /^GITHUB_APP_ID: set GITHUB_APP_ID and GITHUB_PRIVATE_KEY together/.test(problem)));
+  assert.ok(problems.some((problem) => /^OIDC_ISSUER: must be an http\(s\) URL/.test(problem)));
+  assert.ok(problems.some((problem) => /^CORS_ORIGINS: must be comma-separated origins/.test(problem)));
+  assert.ok(problems.some((problem) => /^RATE_LIMIT_PER_MINUTE: must be positive/.test(problem)));
+});
+
+test('CORS origins: CORS_ORIGINS, else PUBLIC_URL\'s origin, else none', () => {
+  assert.deepEqual(corsOrigins({ CORS_ORIGINS: 'https://ci.example.org/, http://localhost:5173', PUBLIC_URL: undefined }), ['https://ci.example.org', 'http://localhost:5173']);
+  assert.deepEqual(corsOrigins({ CORS_ORIGINS: undefined, PUBLIC_URL: 'https://ci.example.org/gha' }), ['https://ci.example.org']);
+  assert.deepEqual(corsOrigins({ CORS_ORIGINS: undefined, PUBLIC_URL: undefined }), []);
+});

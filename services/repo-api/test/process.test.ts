@@ -1,0 +1,165 @@
+/**
+ * repo-api started the way an operator starts it (`node --import tsx src/main.ts`) with the
+ * design's variables, against real Redis, an OIDC issuer and a fake GitHub on loopback.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runServiceToExit, startService, type RunningService } from '@gha-slurm/core/testing/service-process';
+import { testRedis } from '@gha-slurm/core/testing/redis';
+import { startFakeGitHub, type FakeGitHub } from './support/fake-github.ts';
+import { startOidcIssuer, type OidcIssuer } from './support/oidc-issuer.ts';
+
+let redisEnv: Awaited<ReturnType<typeof testRedis>>;
+let issuer: OidcIssuer;
+let github: FakeGitHub;
+let dir: string;
+let service: RunningService;
+const aliceToken = randomBytes(24).toString('base64url');
+const opsToken = randomBytes(24).toString('base64url');
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redisEnv.url,
+    REDIS_PREFIX: redisEnv.prefix,
+    API_TOKENS: join(dir, 'tokens.yaml'),
+    OIDC_ISSUER: issuer.issuer,
+    OIDC_AUDIENCE: issuer.audience,
+    OIDC_ADMIN_GROUP: 'hpc-admins',
+    GITHUB_API_URL: github.url,
+    GITHUB_APP_ID: String(github.appId),
+    GITHUB_PRIVATE_KEY_FILE: join(dir, 'app-key.pem'),
+    WEB_DIST_DIR: join(dir, 'no-web-build'),
+    ...extra,
+  };
+}
+
+before(async () => {
+  redisEnv = await testRedis('repoapi-proc');
+  issuer = await startOidcIssuer();
+  github = await startFakeGitHub({ installations: [{ id: 5, account: 'octo', repositories: ['octo/installed'] }] });
+  dir = mkdtempSync(join(tmpdir(), 'repo-api-proc-'));
+  writeFileSync(join(dir, 'tokens.yaml'), `tokens:\n  - token: "${aliceToken}"\n    username: alice\n  - token: "${opsToken}"\n    username: ops\n    admin: true\n`);
+  writeFileSync(join(dir, 'app-key.pem'), github.privateKey);
+  service = await startService('repo-api', { env: env() });
+});
+
+after(async () => {
+  if (service.process.exitCode === null) await service.stop();
+  await issuer.close();
+  await github.close();
+  rmSync(dir, { recursive: true, force: true });
+  await redisEnv.cleanup();
+});
+
+async function call(method: string, path: string, token?: string, body?: unknown) {
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, text, json: () => JSON.parse(text) };
+}
+
+test('the started service serves the endpoints with the statuses of the issue', async () => {
+  assert.equal((await call('GET', '/healthz')).status, 200);
+  assert.equal((await call('GET', '/readyz')).status, 200);
+  const config = (await call('GET', '/api/config')).json();
+  assert.deepEqual(config.oidc, { issuer: issuer.issuer, clientId: issuer.audience, scopes: 'openid profile email' });
+  assert.equal(config.staticTokens, true);
+
+  assert.equal((await call('GET', '/repositories/alice')).status, 401);
+  const posted = await call('POST', '/repositories/alice', aliceToken, { repositories: ['https://github.com/octo/installed', 'Octo/Other'] });
+  assert.equal(posted.status, 200, posted.text);
+  assert.deepEqual(posted.json(), {
+    username: 'alice',
+    repositories: [
+      { url: 'https://github.com/octo/installed', installed: true },
+      { url: 'https://github.com/Octo/Other', installed: false },
+    ],
+  });
+  assert.equal((await call('GET', '/repositories/bob', aliceToken)).status, 403);
+  assert.equal((await call('GET', '/repositories/Bob', opsToken)).status, 400);
+
+  const oidcToken = await issuer.token({ preferred_username: 'bob' });
+  const taken = await call('POST', '/repositories/bob', oidcToken, { repositories: ['octo/installed'] });
+  assert.equal(taken.status, 409);
+  assert.match(taken.json().message, /octo\/installed/);
+  assert.doesNotMatch(taken.json().message, /alice/);
+
+  assert.equal((await call('GET', '/api/jobs', aliceToken)).status, 200);
+  assert.equal((await call('GET', '/api/launches', aliceToken)).status, 200);
+  assert.equal((await call('GET', '/api/queues', aliceToken)).status, 403);
+  const queues = await call('GET', '/api/queues', opsToken);
+  assert.equal(queues.status, 200);
+  assert.ok(queues.json().queues.some((queue: { name: string }) => queue.name === 'launch-retries'));
+  const installations = await call('GET', '/api/installations', opsToken);
+  assert.equal(installations.status, 200, installations.text);
+  assert.deepEqual(installations.json().installations[0].repositories.map((repository: { fullName: string }) => repository.fullName), ['octo/installed']);
+  assert.equal((await call('GET', '/api/audit', opsToken)).json().entries[0].user, 'alice');
+  assert.equal((await call('POST', '/api/launches/nope/retry', opsToken)).status, 404);
+  assert.equal((await call('GET', '/docs')).status, 200);
+  assert.equal((await call('GET', '/admin/queues')).status, 401);
+  assert.equal((await call('GET', '/admin/queues', opsToken)).status, 200);
+  const home = await call('GET', '/');
+  assert.equal(home.status, 200);
+  assert.match(home.text, /not built/);
+});
+
+test('SIGTERM with an event stream open: the stream ends and the process exits 0; no token was logged', async () => {
+  const streamEnded = new Promise<string>((resolve, reject) => {
+    const request = httpRequest(`${service.url}/api/events`, { headers: { authorization: `Bearer ${aliceToken}` } }, (response) => {
+      let received = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (received += chunk));
+      response.on('end', () => resolve(received));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+  await new Promise((wait) => setTimeout(wait, 200));
+  const code = await service.stop();
+  assert.equal(code, 0, service.output());
+  assert.match(await streamEnded, /: closing/);
+  const output = service.output();
+  assert.match(output, /repo-api listening/);
+  for (const token of [aliceToken, opsToken, github.privateKey.split('\n')[1]!]) assert.ok(!output.includes(token), 'a secret is in the log');
+});
+
+test('start-up refuses a configuration nobody could sign in with, saying what to set', async () => {
+  const { code, output } = await runServiceToExit('repo-api', { REDIS_URL: redisEnv.url, REDIS_PREFIX: redisEnv.prefix, PORT: '0' });
+  assert.equal(code, 1);
+  assert.match(output, /OIDC_ISSUER \/ API_TOKENS: neither is set, so nobody could sign in/);
+});
+
+test('start-up problems name their variable, and a bad tokens file its entry, never the token', async () => {
+  const badTokens = join(dir, 'bad-tokens.yaml');
+  writeFileSync(badTokens, `tokens:\n  - token: "short"\n    username: alice\n  - token: "${opsToken}"\n    username: Not-Valid\n`);
+  const tokens = await runServiceToExit('repo-api', { REDIS_URL: redisEnv.url, API_TOKENS: badTokens, PORT: '0' });
+  assert.equal(tokens.code, 1);
+  assert.match(tokens.output, /tokens\[0\] \(alice\): token must be a string of at least 16 characters/);
+  assert.match(tokens.output, /tokens\[1\] \(Not-Valid\): username must be a cluster account name/);
+  assert.ok(!tokens.output.includes(opsToken));
+
+  const half = await runServiceToExit('repo-api', {
+    REDIS_URL: redisEnv.url,
+    API_TOKENS: join(dir, 'tokens.yaml'),
+    GITHUB_APP_ID: '1',
+    OIDC_ISSUER: 'not a url',
+    PORT: 'eighty',
+  });
+  assert.equal(half.code, 1);
+  assert.match(half.output, /GITHUB_PRIVATE_KEY: set GITHUB_APP_ID and GITHUB_PRIVATE_KEY together/);
+  assert.match(half.output, /OIDC_AUDIENCE: is required with OIDC_ISSUER/);
+  assert.match(half.output, /OIDC_ISSUER: must be an http\(s\) URL/);
+  assert.match(half.output, /PORT: must be a port number/);
+});
