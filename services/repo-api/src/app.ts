@@ -109,6 +109,8 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
       directives: {
         // The web app talks to its own API and to the OIDC provider (discovery, token endpoint).
         connectSrc: ["'self'", ...deps.connectOrigins],
+        // OIDC libraries renew tokens silently in a hidden frame on the provider's page.
+        frameSrc: ["'self'", ...deps.connectOrigins],
         // Over plain http (the demo, development) upgrading would break every request.
         upgradeInsecureRequests: https ? [] : null,
       },

@@ -84,6 +84,14 @@ test('the JWKS is fetched once and cached, not on every request', async () => {
   assert.ok(issuer.jwksFetches() - before <= 1, `${issuer.jwksFetches() - before} fetches`);
 });
 
+test('the content security policy lets the web app reach the OIDC provider', async () => {
+  const policy = String((await h.app.inject({ method: 'GET', url: '/api/config' })).headers['content-security-policy']);
+  const origin = new URL(issuer.issuer).origin;
+  assert.match(policy, new RegExp(`connect-src 'self' ${origin}`));
+  assert.match(policy, new RegExp(`frame-src 'self' ${origin}`));
+  assert.doesNotMatch(policy, /upgrade-insecure-requests/, 'served over plain http here');
+});
+
 test('static tokens keep working next to OIDC', async () => {
   assert.equal((await h.app.inject({ method: 'GET', url: '/repositories/alice', headers: h.as('alice') })).statusCode, 200);
 });
