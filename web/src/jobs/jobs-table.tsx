@@ -1,0 +1,90 @@
+/**
+ * The jobs table: one row per workflow job with its repository, name, labels, state, how
+ * long it waited, the launch and runner serving it, and, for a job that got no runner, why.
+ * On a phone each row becomes a card (see `styles.css`); the cells keep their labels.
+ */
+import { Link } from 'react-router';
+import type { Launch, WorkflowJobRecord } from '@gha-slurm/core/api/types';
+import { formatDuration, formatWhen } from '../format/time.ts';
+import { describeJobReason, jobTone, LAUNCH_STATE_TEXT, stateText, stillWaiting, waitedMs } from './job-words.ts';
+
+export interface JobsTableProps {
+  jobs: WorkflowJobRecord[];
+  launches: ReadonlyMap<string, Launch>;
+  now: number;
+  caption: string;
+}
+
+export function Labels({ labels }: { labels: string[] }) {
+  if (labels.length === 0) return <span className="muted">none</span>;
+  return (
+    <ul className="labels" aria-label="Labels">
+      {labels.map((label) => (
+        <li key={label} className="label">
+          {label}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function JobsTable({ jobs, launches, now, caption }: JobsTableProps) {
+  return (
+    <div className="table-scroll">
+      <table className="jobs cards-on-phone">
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Job</th>
+            <th scope="col">Repository</th>
+            <th scope="col">Labels</th>
+            <th scope="col">State</th>
+            <th scope="col">Waited</th>
+            <th scope="col">Launch and runner</th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((job) => {
+            const launch = job.launchId ? launches.get(job.launchId) : undefined;
+            const reason = describeJobReason(job, launch);
+            const waited = waitedMs(job, now);
+            return (
+              <tr key={job.workflowJobId} data-job-id={job.workflowJobId}>
+                <td data-label="Job">
+                  <Link to={`/jobs/${job.workflowJobId}`} className="job-name">
+                    {job.name}
+                  </Link>
+                  {job.workflowName && <div className="muted small">{job.workflowName}</div>}
+                  <div className="muted small">queued {formatWhen(job.transitions[0]?.at, now)}</div>
+                </td>
+                <td data-label="Repository">{job.repository}</td>
+                <td data-label="Labels">
+                  <Labels labels={job.labels} />
+                </td>
+                <td data-label="State">
+                  <span className={`tag tag-${jobTone(job, launch)}`}>{stateText(job)}</span>
+                  {reason && <p className="reason">{reason}</p>}
+                </td>
+                <td data-label="Waited">
+                  {formatDuration(waited)}
+                  {stillWaiting(job) && waited !== null && <span className="muted small"> so far</span>}
+                </td>
+                <td data-label="Launch and runner">
+                  {job.launchId ? (
+                    <>
+                      <Link to={`/launches/${job.launchId}`}>launch {job.launchId}</Link>
+                      {launch && <div className="small">{LAUNCH_STATE_TEXT[launch.state]}</div>}
+                    </>
+                  ) : (
+                    <span className="muted">no launch</span>
+                  )}
+                  {job.runnerName && <div className="small">runner {job.runnerName}</div>}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,140 @@
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import type { RepositoryEntry } from '@gha-slurm/core/api/types';
+import type { RepositoryName } from '@gha-slurm/core/domain/repository-name';
+import { ApiError, NetworkError } from '../api/client.ts';
+import { AddRepositoryForm } from './add-repository-form.tsx';
+
+const existing: RepositoryEntry[] = [{ url: 'https://github.com/octo-org/existing', installed: true }];
+
+type OnAdd = (name: RepositoryName) => Promise<void>;
+
+function renderForm(onAdd = vi.fn<OnAdd>(async () => {}), props: Partial<Parameters<typeof AddRepositoryForm>[0]> = {}) {
+  render(
+    <AddRepositoryForm
+      existing={existing}
+      githubUrl="https://github.com"
+      onAdd={onAdd}
+      signedInAs="alice"
+      listOwner="alice"
+      draftKey="draft-test"
+      {...props}
+    />,
+  );
+  return { onAdd, input: screen.getByRole('textbox', { name: 'Repository' }), user: userEvent.setup() };
+}
+
+describe('the add-repository form', () => {
+  it('checks the name as it is typed: an invalid owner, then a valid URL', async () => {
+    const { input, user } = renderForm();
+    await user.type(input, 'bad_owner!/x');
+    expect(screen.getByText(/Not a GitHub repository: "bad_owner!" is not a valid owner name/)).toBeInTheDocument();
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+
+    await user.clear(input);
+    await user.type(input, 'https://github.com/Octo-Org/HPC-App.git');
+    expect(screen.getByText('Will add Octo-Org/HPC-App.')).toBeInTheDocument();
+    expect(input).not.toHaveAttribute('aria-invalid');
+  });
+
+  it('explains what a wrong host or a missing name is, and what to type instead', async () => {
+    const { input, user } = renderForm();
+    await user.type(input, 'https://gitlab.com/octo/app');
+    expect(screen.getByText(/the host must be github\.com/)).toBeInTheDocument();
+    await user.clear(input);
+    await user.type(input, 'octo-org');
+    await user.tab();
+    expect(screen.getByText(/expected owner\/name\. Use owner\/name or its URL, e\.g\. octo-org\/hpc-app/)).toBeInTheDocument();
+  });
+
+  it('does not send a repository already on the list, whatever its spelling', async () => {
+    const { input, user, onAdd } = renderForm();
+    await user.type(input, 'OCTO-ORG/Existing');
+    expect(screen.getByText('OCTO-ORG/Existing is already on this list.')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect(onAdd).not.toHaveBeenCalled();
+  });
+
+  it('asks for a name when submitted empty', async () => {
+    const { user, onAdd } = renderForm();
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect(screen.getByRole('alert')).toHaveTextContent('Nothing to add. Enter a repository');
+    expect(onAdd).not.toHaveBeenCalled();
+  });
+
+  it('sends the canonical name, then clears the field and says so', async () => {
+    const { input, user, onAdd } = renderForm();
+    await user.type(input, 'octo-org/hpc-app{Enter}');
+    expect(onAdd).toHaveBeenCalledWith(expect.objectContaining({ fullName: 'octo-org/hpc-app', url: 'https://github.com/octo-org/hpc-app' }));
+    expect(await screen.findByText('Added octo-org/hpc-app.')).toBeInTheDocument();
+    expect(input).toHaveValue('');
+    expect(sessionStorage.getItem('draft-test')).toBeNull();
+  });
+
+  it('on 409 names the repository, says it belongs to another account, and keeps what was typed', async () => {
+    const onAdd = vi.fn<OnAdd>(async () => {
+      throw new ApiError(
+        409,
+        'REPOSITORY_TAKEN',
+        'octo-org/taken is already connected to another cluster account; nothing was changed. Remove it from your list, or ask an admin if it should run under yours.',
+      );
+    });
+    const { input, user } = renderForm(onAdd);
+    await user.type(input, 'octo-org/taken{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('This repository belongs to another cluster account.');
+    expect(alert).toHaveTextContent('octo-org/taken is already connected to another cluster account; nothing was changed.');
+    expect(alert).toHaveTextContent('ask an admin');
+    expect(screen.queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
+    expect(input).toHaveValue('octo-org/taken');
+  });
+
+  it("on 400 shows repo-api's reason and how to fix the entry", async () => {
+    const onAdd = vi.fn<OnAdd>(async () => {
+      throw new ApiError(400, 'INVALID_REPOSITORY', 'repositories[1] "octo-org/x": "x" is not a valid repository name');
+    });
+    const { input, user } = renderForm(onAdd);
+    await user.type(input, 'octo-org/x{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Not a repository repo-api accepts.');
+    expect(alert).toHaveTextContent('"x" is not a valid repository name. Correct the name');
+    expect(input).toHaveValue('octo-org/x');
+  });
+
+  it("on 403 for someone else's list says who is signed in and what to do", async () => {
+    const onAdd = vi.fn<OnAdd>(async () => {
+      throw new ApiError(403, 'NOT_YOUR_LIST', 'you are signed in as alice and may change only your own list');
+    });
+    const { input, user } = renderForm(onAdd, { listOwner: 'bob' });
+    await user.type(input, 'octo-org/app{Enter}');
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      "You are signed in as alice and may change only your own list (this is bob's). Sign in as bob, or ask an admin.",
+    );
+  });
+
+  it('on a lost connection keeps the entry, says nothing changed, and retries on request', async () => {
+    const onAdd = vi
+      .fn<OnAdd>()
+      .mockRejectedValueOnce(new NetworkError())
+      .mockResolvedValueOnce(undefined);
+    const { input, user } = renderForm(onAdd);
+    await user.type(input, 'octo-org/hpc-app{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Connection lost. repo-api could not be reached, so nothing was changed.');
+    expect(alert).toHaveTextContent('what you typed is still here');
+    expect(input).toHaveValue('octo-org/hpc-app');
+    expect(sessionStorage.getItem('draft-test')).toBe('octo-org/hpc-app');
+
+    await user.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByText('Added octo-org/hpc-app.')).toBeInTheDocument();
+    expect(onAdd).toHaveBeenCalledTimes(2);
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('brings back an entry that was not sent before a reload', () => {
+    sessionStorage.setItem('draft-test', 'octo-org/unsent');
+    const { input } = renderForm();
+    expect(input).toHaveValue('octo-org/unsent');
+  });
+});

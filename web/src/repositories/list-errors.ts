@@ -1,0 +1,68 @@
+/**
+ * Why a change to a repository list failed, in words that say what to do. repo-api's messages
+ * already name the repository and the rule (its 409 never names the other user); these add
+ * the next step and say that nothing was changed.
+ */
+import { ApiError, NetworkError } from '../api/client.ts';
+
+export interface ListChangeProblem {
+  title: string;
+  message: string;
+  /** Whether sending the same request again may work (show a retry button). */
+  retryable: boolean;
+}
+
+export function describeListChangeError(error: unknown, context: { signedInAs: string; listOwner: string }): ListChangeProblem {
+  if (error instanceof NetworkError) {
+    return {
+      title: 'Connection lost',
+      message: 'repo-api could not be reached, so nothing was changed. Check your connection, then try again: what you typed is still here.',
+      retryable: true,
+    };
+  }
+  if (!(error instanceof ApiError)) {
+    return { title: 'Not saved', message: 'Something unexpected went wrong; nothing was changed. Try again.', retryable: true };
+  }
+  switch (error.status) {
+    case 409:
+      return {
+        title: 'This repository belongs to another cluster account',
+        message: /admin/i.test(error.message)
+          ? error.message
+          : `${error.message} If its CI should run under your account, ask an admin.`,
+        retryable: false,
+      };
+    case 400:
+      return {
+        title: 'Not a repository repo-api accepts',
+        message: `${error.message.replace(/\.$/, '')}. Correct the name (owner/name or https://github.com/owner/name) and add it again.`,
+        retryable: false,
+      };
+    case 401:
+      return {
+        title: 'Signed out',
+        message: 'Your sign-in is no longer accepted: sign in again. What you typed is kept.',
+        retryable: false,
+      };
+    case 403:
+      return {
+        title: 'Not allowed',
+        message:
+          context.signedInAs === context.listOwner
+            ? `${error.message.replace(/\.$/, '')}. Ask an admin if you need this change.`
+            : `You are signed in as ${context.signedInAs} and may change only your own list (this is ${context.listOwner}'s). Sign in as ${context.listOwner}, or ask an admin.`,
+        retryable: false,
+      };
+    case 429:
+      return { title: 'Too many requests', message: 'repo-api is limiting requests from this browser. Wait a minute, then try again.', retryable: true };
+    default:
+      if (error.status >= 500) {
+        return {
+          title: 'repo-api could not save it',
+          message: `repo-api had a problem (${error.message}); nothing was changed. Try again shortly.`,
+          retryable: true,
+        };
+      }
+      return { title: 'Not saved', message: `${error.message}; nothing was changed.`, retryable: false };
+  }
+}
