@@ -1,9 +1,10 @@
 /**
  * Runner slots: how many launches are outstanding per repository and per cluster user, so the
  * profiles file's limits hold. A launch takes a slot in both sets atomically (or in neither)
- * before the gateway is called, and gives it back when its runner's job ends, the broker
- * refuses it, or it is dead-lettered. Each hold carries a deadline: a launch whose end we never
- * heard of cannot hold a slot forever.
+ * before the gateway is called, and gives it back when its runner's job ends or it is
+ * dead-lettered; the reconciler's held-slots pass frees the slots of launches that ended
+ * otherwise (the broker refused them, their runner took no job). Each hold also carries a
+ * deadline: a launch whose end nobody noticed cannot hold a slot forever.
  */
 import type { Redis } from 'ioredis';
 import { repositoryKey } from '../domain/repository-name.ts';
