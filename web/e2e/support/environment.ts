@@ -1,0 +1,158 @@
+/**
+ * What the browser tests run against: the built app served by repo-api, started as a process
+ * the way an operator starts it (static API tokens for a user, a second user and an admin,
+ * a fresh Redis prefix), and Debian's Chromium driven by playwright-core. No browser is ever
+ * downloaded: the one installed at CHROMIUM_PATH (default /usr/bin/chromium) is used.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startService, type RunningService } from '@gha-slurm/core/testing/service-process';
+import { testRedis } from '@gha-slurm/core/testing/redis';
+
+const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const distDir = join(webDir, 'dist');
+export const artifactsDir = join(webDir, 'test-artifacts');
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Whether to skip: only on a developer's machine without Chromium. Under CI a missing
+ * browser is a failure (the launch below says what to install), never a silent skip.
+ */
+export function browserMissing(): string | null {
+  if (existsSync(chromiumPath)) return null;
+  const why = `no Chromium at ${chromiumPath}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`;
+  if (process.env.CI) return null;
+  console.warn(`web browser tests skipped: ${why}. Under CI they run (and fail without a browser).`);
+  return why;
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`no Chromium at ${chromiumPath}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface Tokens {
+  alice: string;
+  bob: string;
+  ops: string;
+}
+
+export interface Environment {
+  repoApi: RunningService;
+  baseUrl: string;
+  tokens: Tokens;
+  redis: Awaited<ReturnType<typeof testRedis>>;
+  stop(): Promise<void>;
+}
+
+export async function startEnvironment(): Promise<Environment> {
+  if (!existsSync(join(distDir, 'index.html'))) {
+    throw new Error(`the web app is not built (${distDir} has no index.html): run "npm run build -w web" first (npm run test:e2e does)`);
+  }
+  const redis = await testRedis('web-e2e');
+  const dir = mkdtempSync(join(tmpdir(), 'gha-slurm-web-e2e-'));
+  const token = () => randomBytes(24).toString('base64url');
+  const tokens: Tokens = { alice: token(), bob: token(), ops: token() };
+  const tokensFile = join(dir, 'api-tokens.yaml');
+  writeFileSync(
+    tokensFile,
+    [
+      'tokens:',
+      `  - token: "${tokens.alice}"`,
+      '    username: alice',
+      `  - token: "${tokens.bob}"`,
+      '    username: bob',
+      `  - token: "${tokens.ops}"`,
+      '    username: ops',
+      '    admin: true',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  let repoApi: RunningService;
+  try {
+    repoApi = await startService('repo-api', {
+      env: {
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: redis.prefix,
+        API_TOKENS: tokensFile,
+        WEB_DIST_DIR: distDir,
+        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+      },
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    await redis.cleanup();
+    throw error;
+  }
+  return {
+    repoApi,
+    baseUrl: repoApi.url,
+    tokens,
+    redis,
+    async stop() {
+      await repoApi.stop();
+      rmSync(dir, { recursive: true, force: true });
+      await redis.cleanup();
+    },
+  };
+}
+
+/** Calls repo-api directly, as a script would, to set the scene. */
+export async function callApi(env: Environment, token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${env.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/**
+ * A fresh browser context (its own sessionStorage and cookies) whose page fails the test on
+ * script errors and on console errors other than the failed requests a test provokes.
+ */
+export async function openPage(browser: Browser, options: { viewport?: { width: number; height: number } } = {}) {
+  const context: BrowserContext = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } });
+  const page: Page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    // Chromium logs every 4xx answer as a console error; those are what some tests provoke.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
+  });
+  return { context, page, problems };
+}
+
+export async function signIn(page: Page, baseUrl: string, token: string, path = '/') {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByRole('heading', { name: 'Sign in to gha-slurm', exact: true }).waitFor();
+  await page.getByRole('textbox', { name: 'API token' }).fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // The Sign out button may be folded into the phone menu: wait for the sign-in page to go.
+  await page.getByRole('heading', { name: 'Sign in to gha-slurm', exact: true }).waitFor({ state: 'detached' });
+}
+
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(artifactsDir, { recursive: true });
+  await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
+}
