@@ -113,7 +113,7 @@ function Signed({ config, children }: { config: PublicConfig; children: ReactNod
   if (!config.oidc) return <SessionProvider config={config}>{children}</SessionProvider>;
   return (
     <OidcProvider oidc={config.oidc}>
-      <OidcBridge>
+      <OidcBridge clientId={config.oidc.clientId}>
         {(oidc) => (
           <SessionProvider config={config} oidc={oidc}>
             {children}

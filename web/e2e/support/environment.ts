@@ -62,7 +62,8 @@ export interface Environment {
   stop(): Promise<void>;
 }
 
-export async function startEnvironment(): Promise<Environment> {
+/** repo-api with the static tokens below; `extraEnv` adds variables (OIDC, for one). */
+export async function startEnvironment(extraEnv: Record<string, string> = {}): Promise<Environment> {
   if (!existsSync(join(distDir, 'index.html'))) {
     throw new Error(`the web app is not built (${distDir} has no index.html): run "npm run build -w web" first (npm run test:e2e does)`);
   }
@@ -95,6 +96,7 @@ export async function startEnvironment(): Promise<Environment> {
         API_TOKENS: tokensFile,
         WEB_DIST_DIR: distDir,
         LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+        ...extraEnv,
       },
     });
   } catch (error) {

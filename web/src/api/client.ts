@@ -42,7 +42,9 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 export function createApiClient(options: ApiClientOptions) {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
 
-  async function request<T>(method: string, path: string, body?: unknown, token = options.token()): Promise<T> {
+  /** `explicitToken`: a token being checked, not yet the session's (its 401 ends nothing). */
+  async function request<T>(method: string, path: string, body?: unknown, explicitToken?: string): Promise<T> {
+    const token = explicitToken ?? options.token();
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -69,7 +71,7 @@ export function createApiClient(options: ApiClientOptions) {
       const error = isErrorBody(parsed)
         ? new ApiError(response.status, parsed.code ?? 'ERROR', parsed.message)
         : new ApiError(response.status, 'HTTP_ERROR', `repo-api answered ${response.status} ${response.statusText}`.trim());
-      if (response.status === 401 && token) options.onUnauthorized?.(error);
+      if (response.status === 401 && token && explicitToken === undefined) options.onUnauthorized?.(error);
       throw error;
     }
     return parsed as T;

@@ -48,12 +48,37 @@ export function OidcProvider({ oidc, children }: { oidc: NonNullable<PublicConfi
 }
 
 /** Hands react-oidc-context's state to the session as an `OidcHandle`. */
-export function OidcBridge({ children }: { children: (handle: OidcHandle) => ReactNode }) {
+/** The claims of a JWT, unverified (only to choose which token to send); null if not a JWT. */
+function claimsOf(token: string): { aud?: string | string[] } | null {
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    return JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))) as { aud?: string | string[] };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Which of the user's tokens to offer repo-api, best first: an access token meant for this
+ * client (its audience names the client id), then the ID token (whose audience always is the
+ * client id), then any other access token. repo-api checks the audience; the session keeps
+ * the first one it accepts.
+ */
+export function bearerCandidates(user: Pick<User, 'access_token' | 'id_token'>, clientId: string): string[] {
+  const access = user.access_token || null;
+  const audience = access ? claimsOf(access)?.aud : undefined;
+  const accessForUs = audience !== undefined && (Array.isArray(audience) ? audience.includes(clientId) : audience === clientId);
+  const ordered = accessForUs ? [access, user.id_token] : [user.id_token, access];
+  return [...new Set(ordered.filter((token): token is string => Boolean(token)))];
+}
+
+export function OidcBridge({ clientId, children }: { clientId: string; children: (handle: OidcHandle) => ReactNode }) {
   const auth = useAuth();
   const handle = useMemo<OidcHandle>(
     () => ({
       isLoading: auth.isLoading,
-      accessToken: auth.user && !auth.user.expired ? auth.user.access_token : null,
+      tokens: auth.user && !auth.user.expired ? bearerCandidates(auth.user, clientId) : [],
       error: auth.error ? `Single sign-on failed: ${auth.error.message}` : null,
       async signIn(returnTo: string) {
         try {
@@ -68,7 +93,7 @@ export function OidcBridge({ children }: { children: (handle: OidcHandle) => Rea
       },
     }),
     // `auth` changes identity on every state change; these are what the handle reads.
-    [auth.isLoading, auth.user, auth.error, auth.signinRedirect, auth.removeUser],
+    [auth.isLoading, auth.user, auth.error, auth.signinRedirect, auth.removeUser, clientId],
   );
   return <>{children(handle)}</>;
 }

@@ -20,7 +20,12 @@ export const TOKEN_STORAGE_KEY = 'gha-slurm.api-token';
 /** What the OIDC library says, reduced to what the app needs (see `oidc.tsx`). */
 export interface OidcHandle {
   isLoading: boolean;
-  accessToken: string | null;
+  /**
+   * The tokens that may be sent as the bearer token, best first: repo-api accepts the one whose
+   * audience is `OIDC_AUDIENCE`, which is the access token with some providers and the ID token
+   * (audience: the client id) with others. The first one repo-api accepts is used.
+   */
+  tokens: string[];
   error: string | null;
   signIn(returnTo: string): Promise<void>;
   signOut(): Promise<void>;
@@ -99,9 +104,11 @@ export function SessionProvider({ config, oidc = null, children, fetch: fetchImp
     [queryClient],
   );
 
-  const oidcToken = oidc?.accessToken ?? null;
+  const oidcCandidates = oidc?.tokens ?? [];
+  const oidcCandidatesKey = oidcCandidates.join(' ');
+  // The OIDC token repo-api accepted (see `OidcHandle.tokens`).
+  const [oidcToken, setOidcToken] = useState<string | null>(null);
   const token = staticToken ?? oidcToken;
-  const method: 'token' | 'oidc' = staticToken ? 'token' : 'oidc';
   const tokenRef = useRef(token);
   tokenRef.current = token;
 
@@ -109,6 +116,8 @@ export function SessionProvider({ config, oidc = null, children, fetch: fetchImp
     (notice: string) => {
       storeToken(null);
       setStaticToken(null);
+      setOidcToken(null);
+      tokenRef.current = null;
       setCookie('none');
       setState({ status: 'signed-out', notice });
       forgetAnswers();
@@ -140,38 +149,47 @@ export function SessionProvider({ config, oidc = null, children, fetch: fetchImp
     }
   }, [calls]);
 
-  // Whenever the token changes (sign-in, OIDC renewal, reload), find out who it is.
+  // Whenever the tokens change (sign-in, OIDC renewal, reload), find out who they are.
   useEffect(() => {
     if (oidc?.isLoading && !staticToken) {
       setState({ status: 'checking' });
       return;
     }
-    if (!token) {
+    const candidates = staticToken ? [staticToken] : oidcCandidates;
+    if (candidates.length === 0) {
       setState((current) => (current.status === 'signed-out' ? current : { status: 'signed-out', notice: oidc?.error ?? undefined }));
       return;
     }
     let cancelled = false;
     setState((current) => (current.status === 'signed-in' ? current : { status: 'checking' }));
-    calls
-      .me()
-      .then(async (me) => {
-        if (cancelled) return;
-        setState({ status: 'signed-in', me, method });
-        await renewCookie();
-      })
-      .catch((error: unknown) => {
-        if (cancelled) return;
-        if (error instanceof ApiError && error.status === 401) {
-          expire(`Your sign-in is no longer accepted (${error.message}). Sign in again.`);
-        } else {
+    void (async () => {
+      let refusal: ApiError | null = null;
+      for (const candidate of candidates) {
+        try {
+          const me = await api.getWithToken<Me>('/api/me', candidate);
+          if (cancelled) return;
+          if (!staticToken) setOidcToken(candidate);
+          tokenRef.current = candidate;
+          setState({ status: 'signed-in', me, method: staticToken ? 'token' : 'oidc' });
+          await renewCookie();
+          return;
+        } catch (error) {
+          if (cancelled) return;
+          if (error instanceof ApiError && error.status === 401) {
+            refusal = error;
+            continue;
+          }
           setState({ status: 'unreachable', retry: () => setAttempt((n) => n + 1) });
+          return;
         }
-      });
+      }
+      expire(`Your sign-in is no longer accepted (${refusal?.message ?? 'refused'}). Sign in again.`);
+    })();
     return () => {
       cancelled = true;
     };
-    // `method` follows `token`; `attempt` re-runs the check on request.
-  }, [token, oidc?.isLoading, attempt]);
+    // The candidates are compared by value; `attempt` re-runs the check on request.
+  }, [staticToken, oidcCandidatesKey, oidc?.isLoading, attempt]);
 
   const signInWithToken = useCallback(
     async (candidate: string) => {
@@ -203,6 +221,8 @@ export function SessionProvider({ config, oidc = null, children, fetch: fetchImp
     const wasOidc = !staticToken && oidcToken !== null;
     storeToken(null);
     setStaticToken(null);
+    setOidcToken(null);
+    tokenRef.current = null;
     setCookie('none');
     setState({ status: 'signed-out', notice: 'You are signed out.' });
     forgetAnswers();
