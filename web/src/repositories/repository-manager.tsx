@@ -82,7 +82,14 @@ function RepositoryRow({
       </div>
       <div className="repository-actions">
         {confirming ? (
-          <span role="group" aria-label={`Confirm removing ${name}`} className="confirm">
+          <span
+            role="group"
+            aria-label={`Confirm removing ${name}`}
+            className="confirm"
+            onKeyDown={(event) => {
+              if (event.key === 'Escape') setConfirming(false);
+            }}
+          >
             <span>Remove {name}? Its jobs will get no new runners.</span>
             <button
               type="button"
@@ -96,7 +103,7 @@ function RepositoryRow({
             >
               Yes, remove
             </button>
-            <button type="button" onClick={() => setConfirming(false)} onKeyDown={(event) => event.key === 'Escape' && setConfirming(false)}>
+            <button type="button" onClick={() => setConfirming(false)}>
               Cancel
             </button>
           </span>
