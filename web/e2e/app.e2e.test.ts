@@ -291,6 +291,9 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Queues' }).click();
       await page.getByRole('heading', { name: 'Queues', exact: true }).waitFor();
       await page.getByRole('rowheader', { name: 'launch-retries' }).waitFor();
+      // The retry asked for in the test above waits there for the dispatcher.
+      const retries = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'launch-retries' }) });
+      expect(await retries.locator('td[data-label="Waiting"]').innerText()).toBe('1');
       await screenshot(page, 'queues');
 
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();

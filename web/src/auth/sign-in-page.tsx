@@ -110,7 +110,7 @@ export function SignInPage({ returnTo }: { returnTo: string }) {
       )}
       {config.staticTokens && (
         <section aria-labelledby="token-heading" className="card">
-          <h2 id="token-heading">{config.oidc ? 'Or use an API token' : 'API token'}</h2>
+          <h2 id="token-heading">{config.oidc ? 'Or use an API token' : 'With an API token'}</h2>
           <TokenSignInForm />
         </section>
       )}
