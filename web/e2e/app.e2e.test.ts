@@ -8,7 +8,17 @@ import type { Browser, Page } from 'playwright-core';
 import type { Launch, RepositoryList, WorkflowJobRecord } from '@gha-slurm/core/api/types';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
-import { browserMissing, callApi, launchBrowser, openPage, screenshot, signIn, startEnvironment, type Environment } from './support/environment.ts';
+import {
+  browserMissing,
+  callApi,
+  launchBrowser,
+  openPage,
+  screenshot,
+  sessionCookie,
+  signIn,
+  startEnvironment,
+  type Environment,
+} from './support/environment.ts';
 
 const skip = browserMissing();
 
@@ -58,6 +68,8 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'My repositories', exact: true }).waitFor();
       await page.getByText('No repositories yet').waitFor();
+      // Keyboard and screen-reader users land on the new page's heading, not on nothing.
+      expect(await page.evaluate(() => document.activeElement?.tagName + ' ' + document.activeElement?.textContent)).toBe('H1 My repositories');
 
       const field = page.getByRole('textbox', { name: 'Repository' });
       await field.fill('octo-org');
@@ -303,7 +315,10 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       expect(await audit.innerText()).toContain('octo-org/taken');
       await screenshot(page, 'audit');
 
-      // The dashboard opens with the session cookie the app got at sign-in (no bearer header).
+      // The dashboard opens with the session cookie the app got at sign-in (no bearer header):
+      // HttpOnly, so page scripts cannot read it, and SameSite=Strict.
+      const cookie = await sessionCookie(page);
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
       const dashboard = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Queue dashboard/ });
       const href = await dashboard.getAttribute('href');
       expect(href).toBe('/admin/queues');

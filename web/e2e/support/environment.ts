@@ -152,6 +152,18 @@ export async function signIn(page: Page, baseUrl: string, token: string, path = 
   await page.getByRole('button', { name: 'Sign in' }).click();
   // The Sign out button may be folded into the phone menu: wait for the sign-in page to go.
   await page.getByRole('heading', { name: 'Sign in to gha-slurm', exact: true }).waitFor({ state: 'detached' });
+  await sessionCookie(page);
+}
+
+/** The session cookie the app asks repo-api for once signed in (for EventSource and the dashboard). */
+export async function sessionCookie(page: Page, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const cookie = (await page.context().cookies()).find((candidate) => candidate.name === 'ghaslurm_session');
+    if (cookie) return cookie;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the app did not obtain the session cookie (POST /api/session) after signing in');
 }
 
 export async function screenshot(page: Page, name: string) {

@@ -3,6 +3,7 @@
  * accepts static API tokens (the demo signs in this way). Both when both are on.
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { focusNextPageHeading } from '../layout/page.tsx';
 import { describeSignInError, useSession } from './session.tsx';
 
 export function TokenSignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
@@ -74,7 +75,10 @@ export function SignInPage({ returnTo }: { returnTo: string }) {
   const { config, state, signInWithOidc } = useSession();
   const [ssoError, setSsoError] = useState<string | null>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
-  useEffect(() => headingRef.current?.focus(), []);
+  useEffect(() => {
+    headingRef.current?.focus();
+    focusNextPageHeading();
+  }, []);
   const notice = state.status === 'signed-out' ? state.notice : undefined;
 
   return (

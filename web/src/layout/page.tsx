@@ -9,6 +9,11 @@ import { ApiError, NetworkError } from '../api/client.ts';
 
 let firstPageShown = false;
 
+/** After signing in, the first page's heading takes the focus (the sign-in form is gone). */
+export function focusNextPageHeading() {
+  firstPageShown = true;
+}
+
 export function PageHeading({ title, children }: { title: string; children?: ReactNode }) {
   const ref = useRef<HTMLHeadingElement>(null);
   const location = useLocation();
