@@ -74,6 +74,8 @@ export interface BenchReport {
   targets: Record<TargetName, TargetFigures>;
   ratios: Ratios;
   goals: GoalResult[];
+  /** Whether other processes took more than DISTURBED_CORES during a measurement: the goals are then not conclusive. */
+  disturbed: boolean;
   queueCheck: QueueCheck;
 }
 
@@ -207,14 +209,22 @@ function row(label: string, figures: TargetFigures): string[] {
 }
 
 /** Above this much CPU used by other processes during a measurement, its figures are suspect. */
-const DISTURBED_CORES = 0.15;
+export const DISTURBED_CORES = 0.15;
 
-function disturbance(rounds: RoundFigures[]): string[] {
-  const disturbed = rounds.flatMap((round) =>
+function disturbedMeasurements(rounds: RoundFigures[]): string[] {
+  return rounds.flatMap((round) =>
     [round.bare, round.ingest]
       .filter((figures) => (figures.otherCpuCores ?? 0) > DISTURBED_CORES || (figures.stealCpuCores ?? 0) > DISTURBED_CORES)
       .map((figures) => `${figures.target}${rounds.length > 1 ? ` #${round.round}` : ''}`),
   );
+}
+
+export function isDisturbed(rounds: RoundFigures[]): boolean {
+  return disturbedMeasurements(rounds).length > 0;
+}
+
+function disturbance(rounds: RoundFigures[]): string[] {
+  const disturbed = disturbedMeasurements(rounds);
   if (disturbed.length === 0) return [];
   return [
     '',
@@ -262,7 +272,7 @@ export function formatReport(report: BenchReport): string {
     `  every 202 stored: ${check.acceptedButMissing === 0 ? 'yes' : `NO, ${check.acceptedButMissing} missing`}; ` +
       `jobs not explained by a request: ${check.unexplainedJobs} -> ${check.consistent ? 'consistent' : 'INCONSISTENT'}`,
     '',
-    'goals:',
+    report.disturbed ? 'goals (NOT conclusive: other work disturbed the measurements, see the warning above):' : 'goals:',
     ...report.goals.map((goal) => `  [${goal.met ? 'met' : 'NOT met'}] ${goal.goal}: ${goal.measured}`),
     '',
   ];

@@ -33,6 +33,7 @@ import {
   combineRounds,
   evaluateGoals,
   formatReport,
+  isDisturbed,
   ratiosOf,
   type BenchReport,
   type RoundFigures,
@@ -283,6 +284,7 @@ async function main(): Promise<number> {
       targets,
       ratios,
       goals,
+      disturbed: isDisturbed(rounds),
       queueCheck,
     };
 
