@@ -23,7 +23,9 @@ try {
 
 const logger = createLogger({ name: 'token-broker', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('token-broker');
-const redis = createRedis(config.REDIS_URL, 'client');
+// A grant makes half a dozen Redis calls from many requests at once; auto-pipelining sends
+// those issued in the same tick in one write (about a tenth of a grant's CPU, measured).
+const redis = createRedis(config.REDIS_URL, 'client', { enableAutoPipelining: true });
 redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
 
 let app: FastifyInstance;

@@ -1,0 +1,268 @@
+/**
+ * `npm run bench:broker`: runner-token grants per second and their p50/p99 latency, with warm
+ * caches, against a bare Fastify route that only verifies the launch token, in the same run.
+ *
+ * The broker is the real service (`services/token-broker/src/main.ts`, its own process, as
+ * deployed), against the local Redis and the simulated GitHub (in this process; with warm
+ * caches it is not called during the measurement, and the report says how often it was).
+ * Each grant consumes a queued job and a launch token, so both are prepared beforehand, one
+ * per request. Everything listens on 127.0.0.1.
+ *
+ * Goals (issue 4): at least 3,000 grants/s, and at least 0.5x the bare route's rate.
+ *
+ * Options:
+ *   --grants <n>        grants measured per round               (default 30000)
+ *   --warmup <n>        requests per target before measuring     (default 5000)
+ *   --connections <n>   concurrent connections                   (default 50)
+ *   --rounds <n>        rounds, alternating which target goes first; goals judged on medians (default 1)
+ *   --repositories <n>  repositories the grants are spread over  (default 10)
+ *   --log-level <l>     the broker's log level                   (default info, the service's default)
+ *   --profile           write a V8 CPU profile of the broker into bench/results/profiles/broker/
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { createLaunchSigner } from '@gha-slurm/core/launch-token';
+import { describeRedisUrl } from '@gha-slurm/core/redis';
+import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testing/redis';
+import { generateAppKeyPair } from '@gha-slurm/github-sim/app-keys';
+import { APP_ROUTES, RUNNER_ROUTES, startGitHubSim } from '@gha-slurm/github-sim/github-sim';
+import { prepareLaunches } from './fixtures.ts';
+import { runLoad, type LoadResult } from './load.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const GOAL_GRANTS_PER_SECOND = 3000;
+const GOAL_RATIO = 0.5;
+
+const { values: args } = parseArgs({
+  options: {
+    grants: { type: 'string', default: '30000' },
+    warmup: { type: 'string', default: '5000' },
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '1' },
+    repositories: { type: 'string', default: '10' },
+    'log-level': { type: 'string', default: 'info' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const grants = Number(args.grants);
+const warmup = Number(args.warmup);
+const connections = Number(args.connections);
+const rounds = Number(args.rounds);
+const repositoryCount = Number(args.repositories);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Target {
+  name: string;
+  child: ChildProcess;
+  baseUrl: string;
+  stderr: () => string;
+}
+
+async function startTarget(name: string, file: string, env: Record<string, string>, readyPath: string, execArgv: string[] = []): Promise<Target> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', ...execArgv, file], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), BARE_PORT: String(port) },
+    // stdout is the service log at `info`: written, as in production, but not kept.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (child.exitCode !== null) break;
+    try {
+      const response = await fetch(`${baseUrl}${readyPath}`, { method: readyPath === '/verify' ? 'POST' : 'GET' });
+      if (response.status < 500) return { name, child, baseUrl, stderr: () => stderr };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not start:\n${stderr}`);
+}
+
+async function stopTarget(target: Target): Promise<void> {
+  if (target.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => target.child.once('exit', resolve));
+  target.child.kill('SIGTERM');
+  await Promise.race([exited, sleep(10_000)]);
+  if (target.child.exitCode === null) target.child.kill('SIGKILL');
+}
+
+/**
+ * CPU seconds a process has used (Linux), so each target's cost per request can be reported:
+ * a figure that other load on the machine disturbs less than a rate does.
+ */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+interface Measured extends LoadResult {
+  /** CPU microseconds the target spent per request, when the platform tells. */
+  cpuMicros: number | null;
+}
+
+async function measure(target: Target, path: string, tokens: string[], amount: number): Promise<Measured> {
+  const before = cpuSeconds(target.child.pid);
+  const result = await runLoad({ baseUrl: target.baseUrl, path, tokens, amount, connections });
+  const after = cpuSeconds(target.child.pid);
+  return { ...result, cpuMicros: before === null || after === null ? null : ((after - before) * 1e6) / result.requests };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+function line(name: string, result: Measured): string {
+  const statuses = Object.entries(result.statuses).map(([status, count]) => `${status}:${count}`).join(' ');
+  const cpu = result.cpuMicros === null ? '' : `   CPU ${result.cpuMicros.toFixed(0).padStart(4)} µs/req`;
+  return `  ${name.padEnd(8)} ${result.perSecond.toFixed(0).padStart(7)} req/s   p50 ${String(result.p50).padStart(4)} ms   p99 ${String(result.p99).padStart(4)} ms${cpu}   ${result.requests} requests in ${result.seconds.toFixed(1)} s   [${statuses}${result.errors ? ` errors:${result.errors}` : ''}]`;
+}
+
+const redisUrl = await testRedisUrl();
+if (!/^redis:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(redisUrl)) {
+  console.error(`bench:broker runs against a Redis on 127.0.0.1 only (got ${describeRedisUrl(redisUrl)})`);
+  process.exit(1);
+}
+const prefix = uniquePrefix('bench-broker');
+const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+const targets: Target[] = [];
+const appKeys = await generateAppKeyPair();
+const sim = await startGitHubSim({ app: { id: 4242, publicKeyPem: appKeys.publicKeyPem } });
+
+try {
+  const repositories = Array.from({ length: repositoryCount }, (_, i) => `bench-org/repo-${i}`);
+  const installation = sim.state.install({ account: 'bench-org', repositories });
+  const launchKey = generateKeyPairSync('ed25519');
+  const publicPem = launchKey.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const signer = await createLaunchSigner({ privateKeyPem: launchKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+
+  const needed = repositoryCount + warmup + rounds * grants;
+  console.log(`bench:broker: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, Redis ${describeRedisUrl(redisUrl)}`);
+  console.log(`preparing ${needed} launches, queued jobs and launch tokens over ${repositoryCount} repositories...`);
+  const started = performance.now();
+  const { tokens } = await prepareLaunches({ redis, prefix, signer, repositories, installationIdOf: () => installation.id, count: needed });
+  console.log(`  prepared in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  let profileDir: string | undefined;
+  if (args.profile) {
+    profileDir = join(ROOT, 'bench', 'results', 'profiles', 'broker');
+    mkdirSync(profileDir, { recursive: true });
+  }
+  const broker = await startTarget(
+    'broker',
+    'services/token-broker/src/main.ts',
+    {
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      HOST: '127.0.0.1',
+      GITHUB_API_URL: sim.url,
+      GITHUB_APP_ID: '4242',
+      GITHUB_PRIVATE_KEY: appKeys.privateKeyPem,
+      LAUNCH_VERIFY_KEYS: publicPem,
+      LOG_LEVEL: args['log-level'],
+      // The load comes from one address; the per-address limit is not what is measured.
+      RATE_LIMIT_MAX: String(10 * (needed + 1000)),
+    },
+    '/readyz',
+    profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+  );
+  targets.push(broker);
+  const bare = await startTarget('bare', 'bench/broker/bare-server.ts', { LAUNCH_VERIFY_KEYS: publicPem }, '/verify');
+  targets.push(bare);
+
+  // Warm the caches: one grant per repository (installation lookup, installation token,
+  // registration token). GitHub writes are spaced 1 s apart by Octokit's throttling.
+  let cursor = 0;
+  console.log(`warming the broker's caches (${repositoryCount} repositories, about 1 s each)...`);
+  for (; cursor < repositoryCount; cursor++) {
+    const response = await fetch(`${broker.baseUrl}/gha/runner`, { method: 'POST', headers: { authorization: tokens[cursor]! } });
+    if (response.status !== 200) throw new Error(`warm-up grant refused: ${response.status} ${await response.text()}`);
+  }
+  console.log(`warming up both targets (${warmup} requests each)...`);
+  await runLoad({ baseUrl: bare.baseUrl, path: '/verify', tokens: tokens.slice(cursor, cursor + warmup), amount: warmup, connections });
+  const warm = await runLoad({ baseUrl: broker.baseUrl, path: '/gha/runner', tokens: tokens.slice(cursor, cursor + warmup), amount: warmup, connections });
+  cursor += warmup;
+  if (warm.statuses['200'] !== warmup) throw new Error(`warm-up grants were not all 200: ${JSON.stringify(warm.statuses)}`);
+
+  const githubBefore = { registration: sim.calls.count(RUNNER_ROUTES.registrationToken), installation: sim.calls.count(APP_ROUTES.repositoryInstallation), tokens: sim.calls.count(APP_ROUTES.accessTokens) };
+  const results: Array<{ bare: Measured; broker: Measured }> = [];
+  for (let round = 0; round < rounds; round++) {
+    const roundTokens = tokens.slice(cursor, cursor + grants);
+    cursor += grants;
+    // The bare route is about twice as fast: twice the requests keep both runs about as long.
+    const measureBare = () => measure(bare, '/verify', roundTokens, 2 * grants);
+    const measureBroker = () => measure(broker, '/gha/runner', roundTokens, grants);
+    let bareResult: Measured;
+    let brokerResult: Measured;
+    if (round % 2 === 0) {
+      bareResult = await measureBare();
+      brokerResult = await measureBroker();
+    } else {
+      brokerResult = await measureBroker();
+      bareResult = await measureBare();
+    }
+    results.push({ bare: bareResult, broker: brokerResult });
+    console.log(`round ${round + 1}/${rounds} (${connections} connections):`);
+    console.log(line('bare', bareResult));
+    console.log(line('broker', brokerResult));
+  }
+  const githubCalls = {
+    registration: sim.calls.count(RUNNER_ROUTES.registrationToken) - githubBefore.registration,
+    installation: sim.calls.count(APP_ROUTES.repositoryInstallation) - githubBefore.installation,
+    tokens: sim.calls.count(APP_ROUTES.accessTokens) - githubBefore.tokens,
+  };
+
+  const grantsPerSecond = median(results.map((result) => result.broker.perSecond));
+  const barePerSecond = median(results.map((result) => result.bare.perSecond));
+  const ratio = grantsPerSecond / barePerSecond;
+  const refused = results.reduce((sum, result) => sum + result.broker.requests - (result.broker.statuses['200'] ?? 0), 0);
+  console.log('');
+  console.log(`grants/s (median):        ${grantsPerSecond.toFixed(0)}   p50 ${median(results.map((r) => r.broker.p50))} ms   p99 ${median(results.map((r) => r.broker.p99))} ms`);
+  console.log(`bare verify/s (median):   ${barePerSecond.toFixed(0)}   p50 ${median(results.map((r) => r.bare.p50))} ms   p99 ${median(results.map((r) => r.bare.p99))} ms`);
+  const cpu = (name: 'bare' | 'broker') => {
+    const values = results.map((result) => result[name].cpuMicros).filter((value): value is number => value !== null);
+    return values.length ? `${median(values).toFixed(0)} µs` : 'n/a';
+  };
+  console.log(`CPU per request (median): broker ${cpu('broker')}, bare ${cpu('bare')}`);
+  console.log(`machine load average:     ${loadavg().map((value) => value.toFixed(1)).join(' ')} (other work on the machine disturbs the rates)`);
+  console.log(`GitHub calls while measuring: ${githubCalls.registration} registration-token, ${githubCalls.installation} installation lookups, ${githubCalls.tokens} installation tokens`);
+  console.log(`goal >= ${GOAL_GRANTS_PER_SECOND} grants/s:   ${grantsPerSecond >= GOAL_GRANTS_PER_SECOND ? 'met' : 'NOT met'} (${grantsPerSecond.toFixed(0)})`);
+  console.log(`goal >= ${GOAL_RATIO}x bare:          ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`);
+  if (refused > 0) {
+    console.error(`${refused} broker requests were not granted: the figures do not measure grants`);
+    process.exitCode = 2;
+  }
+} finally {
+  for (const target of targets) await stopTarget(target);
+  await sim.close();
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+}
