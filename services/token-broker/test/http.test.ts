@@ -6,7 +6,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify, type JWK } from 'jose';
+import { createServer } from 'node:net';
+import { loadConfig } from '@gha-slurm/core/config';
 import { createLaunchSigner } from '@gha-slurm/core/launch-token';
+import { createLogger } from '@gha-slurm/core/logger';
+import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { createRedis } from '@gha-slurm/core/redis';
+import { createBroker } from '../src/broker.ts';
+import { brokerConfigSchema } from '../src/config.ts';
 import { ed25519, startHarness, type Harness } from './support/broker-harness.ts';
 
 let h: Harness;
@@ -96,4 +103,33 @@ test('request headers beyond 8 KiB are refused by the server (431)', async () =>
     req.end();
   });
   assert.equal(status, 431);
+});
+
+test('with Redis unreachable a grant is 503 with Retry-After (the token stays good) and readiness fails', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = server.address() as { port: number };
+      server.close(() => resolve(free));
+    });
+  });
+  const env = { ...h.env, REDIS_URL: `redis://127.0.0.1:${port}` };
+  const redis = createRedis(env.REDIS_URL, 'client');
+  redis.on('error', () => {});
+  const broker = await createBroker(loadConfig(brokerConfigSchema, env), {
+    redis,
+    logger: createLogger({ name: 'token-broker-test', level: 'silent' }),
+    registry: createMetricsRegistry('token-broker', false),
+  });
+  try {
+    const { token } = await h.launch();
+    const response = await broker.inject({ method: 'POST', url: '/gha/runner', headers: { authorization: token } });
+    assert.equal(response.statusCode, 503, response.body);
+    assert.equal(response.json().code, 'STORE_UNAVAILABLE');
+    assert.equal(response.headers['retry-after'], '5');
+    assert.equal((await broker.inject('/readyz')).statusCode, 503);
+    assert.equal((await h.post('/gha/runner', token)).statusCode, 200, 'the token was not spent');
+  } finally {
+    await broker.close();
+    redis.disconnect();
+  }
 });
