@@ -8,6 +8,7 @@
  *
  * Ctrl-C stops everything cleanly, including a redis-server this script started.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,13 @@ if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 const PORTS = { ingest: 3001, broker: 3002, api: 3003, dispatcher: 3004, githubSim: 3100, gatewaySim: 3101 };
 const SERVICES = ['webhook-ingest', 'token-broker', 'repo-api', 'dispatcher'] as const;
 const serviceEntry = (name: string) => join('services', name, 'src', 'main.ts');
+
+// repo-api serves the admin page from web/dist: build it once, the first time.
+if (!existsSync(join(root, 'web', 'dist', 'index.html'))) {
+  console.log('building the admin page (web/) once…');
+  const build = spawnSync('npm', ['run', 'build', '-w', 'web'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) console.error('the admin page did not build; the services start anyway (npm run build -w web to retry)');
+}
 
 let redis: RedisForStart;
 try {
