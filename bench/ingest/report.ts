@@ -50,6 +50,11 @@ export interface Ratios {
   throughput: number;
   /** ingest p99 over bare p99. */
   p99: number;
+  /**
+   * ingest server CPU per request over bare's: what a delivery costs compared with a bare
+   * verify. Not a goal, but the figure that moves least when other work shares the machine.
+   */
+  cpuPerRequest: number;
 }
 
 export interface RoundFigures {
@@ -83,6 +88,7 @@ export function ratiosOf(bare: TargetFigures, ingest: TargetFigures): Ratios {
   return {
     throughput: ingest.acceptedPerSecond / bare.acceptedPerSecond,
     p99: ingest.latencyMs.p99 / bare.latencyMs.p99,
+    cpuPerRequest: ingest.serverCpuMicrosPerRequest / bare.serverCpuMicrosPerRequest,
   };
 }
 
@@ -158,6 +164,7 @@ export function combineRatios(rounds: RoundFigures[]): Ratios {
   return {
     throughput: median(rounds.map((round) => round.ratios.throughput)),
     p99: median(rounds.map((round) => round.ratios.p99)),
+    cpuPerRequest: median(rounds.map((round) => round.ratios.cpuPerRequest)),
   };
 }
 
@@ -229,7 +236,7 @@ function disturbance(rounds: RoundFigures[]): string[] {
   return [
     '',
     `WARNING: other processes (or the hypervisor) took more than ${DISTURBED_CORES} cores during ${disturbed.join(', ')}: ` +
-      'those figures are disturbed; run again on a quiet machine, or with --rounds',
+      `those figures are disturbed; run again on a quiet machine${rounds.length > 1 ? '' : ', or with --rounds'}`,
   ];
 }
 
@@ -257,9 +264,14 @@ export function formatReport(report: BenchReport): string {
     ...disturbance(rounds),
     '',
     ...(several
-      ? rounds.map((round) => `round ${round.round}: ingest/bare throughput ${round.ratios.throughput.toFixed(2)}x, p99 ${round.ratios.p99.toFixed(2)}x`)
+      ? rounds.map(
+          (round) =>
+            `round ${round.round}: ingest/bare throughput ${round.ratios.throughput.toFixed(2)}x, p99 ${round.ratios.p99.toFixed(2)}x, ` +
+            `CPU per request ${round.ratios.cpuPerRequest.toFixed(1)}x`,
+        )
       : []),
-    `ingest/bare${several ? ' (median of the rounds)' : ''}: throughput ${report.ratios.throughput.toFixed(2)}x, p99 ${report.ratios.p99.toFixed(2)}x`,
+    `ingest/bare${several ? ' (median of the rounds)' : ''}: throughput ${report.ratios.throughput.toFixed(2)}x, p99 ${report.ratios.p99.toFixed(2)}x, ` +
+      `server CPU per request ${report.ratios.cpuPerRequest.toFixed(1)}x`,
     ...(ingest.batches
       ? [`ingest Redis writes: ${ingest.batches.count} batches, mean ${ingest.batches.meanSize.toFixed(1)} deliveries, largest ${ingest.batches.largest}`]
       : []),
