@@ -35,6 +35,17 @@ export interface InstallationRepositoriesEvent {
   removed: string[];
 }
 
+/**
+ * A repository changed hands or name (`repository` event: renamed, transferred, deleted); the
+ * mapping follows it. `previousFullName` is the name before a rename or a transfer.
+ */
+export interface RepositoryEvent {
+  action: string;
+  fullName: string;
+  previousFullName: string | null;
+  installationId: number | null;
+}
+
 export interface PingEvent {
   hookId: number | null;
   zen: string | null;
@@ -53,6 +64,7 @@ export type GithubEventJob = GithubEventBase &
     | { event: 'workflow_job'; action: WorkflowJobEvent['action']; payload: WorkflowJobEvent }
     | { event: 'installation'; action: string; payload: InstallationEvent }
     | { event: 'installation_repositories'; action: string; payload: InstallationRepositoriesEvent }
+    | { event: 'repository'; action: string; payload: RepositoryEvent }
     | { event: 'ping'; action: null; payload: PingEvent }
   );
 

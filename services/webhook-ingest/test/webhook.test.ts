@@ -218,3 +218,17 @@ test('logs never carry the secret or a signature', async () => {
   assert.ok(!output.includes(headers['x-hub-signature-256'].slice(7)));
   assert.ok(!output.includes('2'.repeat(64)));
 });
+
+test('repository renames and transfers are queued with the previous name; other repository actions ignored', async () => {
+  const renamed = exampleEvent('repository', 'renamed');
+  const response = await post('repository', renamed);
+  assert.equal(response.statusCode, 202, response.body);
+  const transferred = await post('repository', exampleEvent('repository', 'transferred'));
+  assert.equal(transferred.statusCode, 202);
+  const publicized = await post('repository', exampleEvent('repository', 'publicized'));
+  assert.match(publicized.json().ignored, /repository action "publicized"/);
+  const jobs = (await queuedJobs()).filter((job) => job.event === 'repository');
+  const byAction = Object.fromEntries(jobs.map((job) => [job.action, job.event === 'repository' ? job.payload : null]));
+  assert.deepEqual(byAction.renamed, { action: 'renamed', fullName: 'Octocoders/Hello-World', previousFullName: 'Octocoders/Hello-World', installationId: 1 });
+  assert.equal(byAction.transferred?.previousFullName, 'octocat/Hello-World');
+});

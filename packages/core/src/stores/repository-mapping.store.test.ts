@@ -69,3 +69,30 @@ test('remove takes a repository from whoever has it', async () => {
   assert.deepEqual(await store.repositoriesOf('frank'), ['https://github.com/f/keep']);
   assert.equal(await store.remove('f/never', change), null);
 });
+
+test('a rename keeps the repository with its user under the new name, audited', async () => {
+  await store.replace('gina', names('g/old-name', 'g/other'), change);
+  assert.equal(await store.rename('G/Old-Name', parseRepositoryName('g/new-name'), { actor: 'github', reason: 'repository.renamed' }), 'gina');
+  assert.deepEqual(await store.repositoriesOf('gina'), ['https://github.com/g/new-name', 'https://github.com/g/other']);
+  assert.equal(await store.ownerOf('g/old-name'), null);
+  assert.equal((await store.ownerOf('g/new-name'))?.clusterUser, 'gina');
+  const [entry] = await store.audit({ user: 'gina', count: 1 });
+  assert.equal(entry?.reason, 'repository.renamed');
+  assert.equal(entry?.actor, 'github');
+  assert.equal(await store.rename('g/nobody', parseRepositoryName('g/x'), change), null);
+});
+
+test('removals racing with a user replacing the list lose nothing', async () => {
+  for (let round = 0; round < 10; round++) {
+    await store.replace('hank', names('h/a', 'h/b'), change);
+    // The user adds h/c while GitHub says h/a was deleted: h/c must stay, h/a must go.
+    await Promise.all([store.remove('h/a', { actor: 'github', reason: 'repository.deleted' }), store.replace('hank', names('h/a', 'h/b', 'h/c'), change)]);
+    const final = await store.repositoriesOf('hank');
+    // Whichever ran last, the result is one of the two whole outcomes, never a half.
+    const outcomes = [
+      ['https://github.com/h/b', 'https://github.com/h/c'],
+      ['https://github.com/h/a', 'https://github.com/h/b', 'https://github.com/h/c'],
+    ].map((list) => JSON.stringify(list));
+    assert.ok(outcomes.includes(JSON.stringify(final)), final.join());
+  }
+});

@@ -139,13 +139,63 @@ export class RepositoryMappingStore {
 
   /** Removes one repository from whoever has it (GitHub says it moved, or went away). */
   async remove(fullName: string, change: MappingChange): Promise<string | null> {
-    const owner = await this.ownerOf(fullName);
-    if (!owner) return null;
     const key = repositoryKey(fullName);
-    const current = await this.redis.smembers(this.keys.userRepositories(owner.clusterUser));
-    const remaining = await this.namesFor(current.filter((entry) => entry !== key));
-    const result = await this.replace(owner.clusterUser, remaining, change);
-    return result.kind === 'replaced' ? owner.clusterUser : null;
+    return this.editOwnersList(fullName, (keys) => keys.filter((entry) => entry !== key), change);
+  }
+
+  /**
+   * Follows a rename: the repository keeps its user under its new name. Returns the user, or
+   * null when nobody had it.
+   */
+  async rename(fromFullName: string, to: RepositoryName, change: MappingChange): Promise<string | null> {
+    const fromKey = repositoryKey(fromFullName);
+    return this.editOwnersList(fromFullName, (keys) => [...keys.filter((entry) => entry !== fromKey), to.key], change, to);
+  }
+
+  /**
+   * Changes the list of the user who has `fullName`, without losing a concurrent change to
+   * that list: the list is watched, and the edit retried when it changed meanwhile.
+   */
+  private async editOwnersList(
+    fullName: string,
+    edit: (keys: string[]) => string[],
+    change: MappingChange,
+    added?: RepositoryName,
+  ): Promise<string | null> {
+    const connection = this.redis.duplicate();
+    try {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        await connection.watch(this.keys.repositoryOwner);
+        const owner = await this.ownerOf(fullName);
+        if (!owner) {
+          await connection.unwatch();
+          return null;
+        }
+        const userKey = this.keys.userRepositories(owner.clusterUser);
+        await connection.watch(userKey);
+        const current = await connection.smembers(userKey);
+        const names = await this.namesFor(edit(current).filter((key) => key !== added?.key));
+        const pairs = [...names, ...(added ? [added] : [])].flatMap((repository) => [repository.key, repository.url]);
+        if (!(await connection.exists(userKey))) {
+          await connection.unwatch();
+          return null;
+        }
+        (connection as unknown as Record<string, unknown>).ghaslurmReplaceRepositories ?? connection.defineCommand('ghaslurmReplaceRepositories', { lua: REPLACE });
+        const result = await connection
+          .multi()
+          .ghaslurmReplaceRepositories(5, this.keys.repositoryOwner, this.keys.repositoryUrl, userKey, this.keys.mappedUsers, this.keys.mappingAudit,
+            owner.clusterUser, change.actor, new Date().toISOString(), change.reason, ...pairs)
+          .exec();
+        if (result === null) continue; // the list changed meanwhile: read it again
+        const [error, reply] = result[0] ?? [];
+        if (error) throw error;
+        if ((reply as string[])[0] === 'conflict') return null;
+        return owner.clusterUser;
+      }
+      throw new Error(`the repository list holding ${fullName} kept changing; try again`);
+    } finally {
+      connection.disconnect();
+    }
   }
 
   private async namesFor(keys: string[]): Promise<RepositoryName[]> {

@@ -7,6 +7,7 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '@gha-slurm/core/logger';
 import { QUEUE_NAMES, type GithubEventJob } from '@gha-slurm/core/queues';
 import { handleWorkflowJob } from '../application/handle-workflow-job.ts';
+import { followInstallationEvent, followRepositoryEvent } from '../application/follow-repository-changes.ts';
 import type { DispatcherContext } from '../application/context.ts';
 
 export function createGithubEventsWorker(ctx: DispatcherContext, connection: ConnectionOptions, prefix: string, concurrency: number) {
@@ -28,8 +29,14 @@ export function createGithubEventsWorker(ctx: DispatcherContext, connection: Con
           return;
         }
         case 'installation':
-        case 'installation_repositories':
-          ctx.logger.info({ deliveryId: data.deliveryId, event: data.event, action: data.action, installationId: data.payload.installationId }, 'installation changed');
+        case 'installation_repositories': {
+          const log = ctx.logger.child({ deliveryId: data.deliveryId, event: data.event, action: data.action, installationId: data.payload.installationId });
+          log.info('installation changed');
+          await followInstallationEvent(ctx, data.event === 'installation' ? { kind: data.event, payload: data.payload } : { kind: data.event, payload: data.payload }, log);
+          return;
+        }
+        case 'repository':
+          await followRepositoryEvent(ctx, data.payload, ctx.logger.child({ deliveryId: data.deliveryId, event: data.event, action: data.action, repository: data.payload.fullName }));
           return;
         case 'ping':
           ctx.logger.info({ deliveryId: data.deliveryId, hookId: data.payload.hookId }, 'GitHub says hello: the webhook works');

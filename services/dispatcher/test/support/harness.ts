@@ -90,6 +90,14 @@ export async function startHarness(options: HarnessOptions = {}) {
     return deliveryId;
   }
 
+  /** Queues any delivery (GitHub's JSON payload) as webhook-ingest would. */
+  async function deliverEvent(event: string, payload: unknown, deliveryId: string = randomUUID()): Promise<string> {
+    const outcome = interpretDelivery({ event, deliveryId, receivedAt: new Date().toISOString() }, payload);
+    if (outcome.kind !== 'accepted') throw new Error(`fixture not accepted: ${JSON.stringify(outcome)}`);
+    await queue.add(event, outcome.job, { ...GITHUB_EVENT_JOB_OPTIONS, jobId: deliveryJobId(deliveryId) });
+    return deliveryId;
+  }
+
   /** Connects repositories to a cluster user, as repo-api does. */
   async function connect(user: string, ...repositories: string[]) {
     const { RepositoryMappingStore } = await import('@gha-slurm/core/stores/repository-mapping.store');
@@ -127,7 +135,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     await env.cleanup();
   }
 
-  return { env, gateway, verifier, queue, startDispatcher, deliver, connect, settle, stop, logLines, dispatchers };
+  return { env, gateway, verifier, queue, startDispatcher, deliver, deliverEvent, connect, settle, stop, logLines, dispatchers };
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;

@@ -12,7 +12,10 @@ export type DeliveryOutcome =
   | { kind: 'ignored'; reason: string }
   | { kind: 'invalid'; problems: string[] };
 
-export const ACCEPTED_EVENTS = ['workflow_job', 'installation', 'installation_repositories', 'ping'] as const;
+export const ACCEPTED_EVENTS = ['workflow_job', 'installation', 'installation_repositories', 'repository', 'ping'] as const;
+
+/** The `repository` actions that change whose CI a mapping means; other actions are ignored. */
+export const REPOSITORY_ACTIONS = ['renamed', 'transferred', 'deleted'] as const;
 
 const id = z.number().int().nonnegative();
 const nullableString = z.string().nullish().transform((value) => value ?? null);
@@ -61,6 +64,18 @@ const installationRepositoriesPayload = z.object({
   installation: z.object({ id }),
   repositories_added: repositoryNames,
   repositories_removed: repositoryNames,
+});
+
+const repositoryPayload = z.object({
+  action: z.string(),
+  repository: z.object({ name: z.string(), full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be owner/name'), owner: z.object({ login: z.string() }) }),
+  changes: z
+    .object({
+      repository: z.object({ name: z.object({ from: z.string() }) }).partial().optional(),
+      owner: z.object({ from: z.object({ user: z.object({ login: z.string() }).optional(), organization: z.object({ login: z.string() }).optional() }) }).optional(),
+    })
+    .nullish(),
+  installation: z.object({ id }).nullish(),
 });
 
 const pingPayload = z.object({
@@ -144,6 +159,31 @@ export function interpretDelivery(headers: DeliveryHeaders, body: unknown): Deli
           event: 'installation_repositories',
           action,
           payload: { action, installationId: installation.id, added: repositories_added, removed: repositories_removed },
+        },
+      };
+    }
+    case 'repository': {
+      const parsed = repositoryPayload.safeParse(body);
+      if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
+      const { action, repository, changes, installation } = parsed.data;
+      if (!(REPOSITORY_ACTIONS as readonly string[]).includes(action)) {
+        return { kind: 'ignored', reason: `repository action "${action}" is not acted on` };
+      }
+      const previousOwner = changes?.owner?.from.user?.login ?? changes?.owner?.from.organization?.login;
+      const previousName = changes?.repository?.name?.from;
+      const previousFullName =
+        action === 'renamed' && previousName
+          ? `${repository.owner.login}/${previousName}`
+          : action === 'transferred' && previousOwner
+            ? `${previousOwner}/${repository.name}`
+            : null;
+      return {
+        kind: 'accepted',
+        job: {
+          ...base,
+          event: 'repository',
+          action,
+          payload: { action, fullName: repository.full_name, previousFullName, installationId: installation?.id ?? null },
         },
       };
     }
