@@ -32,8 +32,10 @@ export interface RunningService {
 
 export interface StartOptions {
   env: Record<string, string>;
-  /** How long to wait for `/readyz`. */
+  /** How long to wait for the process to be ready. */
   timeoutMs?: number;
+  /** The path that answers 200 once it is ready; `/readyz` by default. */
+  readyPath?: string;
 }
 
 function exited(child: ChildProcess): Promise<number | string | null> {
@@ -57,9 +59,15 @@ export async function runServiceToExit(service: string, env: Record<string, stri
   return { code, output };
 }
 
-export async function startService(service: string, options: StartOptions): Promise<RunningService> {
+export function startService(service: string, options: StartOptions): Promise<RunningService> {
+  return startProcess(join('services', service, 'src', 'main.ts'), options);
+}
+
+/** Like `startService`, for any entry point of the repository (a simulator, a script). */
+export async function startProcess(entry: string, options: StartOptions): Promise<RunningService> {
+  const service = entry;
   const port = options.env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', join('services', service, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...options.env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +80,7 @@ export async function startService(service: string, options: StartOptions): Prom
   while (true) {
     if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode} before it was ready:\n${output}`);
     try {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
+      if ((await fetch(`${url}${options.readyPath ?? '/readyz'}`)).status === 200) break;
     } catch {
       // not listening yet
     }

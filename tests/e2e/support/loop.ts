@@ -1,0 +1,154 @@
+/**
+ * The whole system on loopback, wired as in production: the four services as processes with
+ * the design's variables, the simulated GitHub as a process (webhooks to the intake), and the
+ * simulated gateway in this process (so a test can make it fail and look at its Slurm queue).
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { GatewaySim } from '@gha-slurm/gateway-sim/gateway-sim';
+import { httpRunnerHost } from '@gha-slurm/gateway-sim/runner-host';
+import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testing/redis';
+import { freePort, startProcess, startService, type RunningService } from '@gha-slurm/core/testing/service-process';
+import { simClient } from './sim-client.ts';
+
+export const PROFILES_YAML = `profiles:
+  - name: default
+    labels: [self-hosted, slurm, linux, x64]
+    partition: gha
+    cpus: 4
+    memory: 8G
+    duration: "02:00:00"
+  - name: bigmem
+    labels: [self-hosted, slurm, linux, x64, 32gb]
+    partition: 32GBRAM
+    cpus: 8
+    memory: 32G
+    duration: "04:00:00"
+limits:
+  maxRunnersPerRepository: 6
+  maxRunnersPerClusterUser: 10
+`;
+
+export interface LoopOptions {
+  /** Installations: owner → repositories. */
+  installs: Record<string, string[]>;
+  gateway?: { queueDelayMs?: [number, number]; jobWaitMs?: number; runMs?: [number, number]; mode?: 'token' | 'jit' };
+  /** Extra dispatcher variables (reconciler intervals and bounds). */
+  dispatcherEnv?: Record<string, string>;
+}
+
+export async function startLoop(options: LoopOptions) {
+  const redisUrl = await testRedisUrl();
+  const prefix = uniquePrefix('e2e');
+  const dir = mkdtempSync(join(tmpdir(), 'gha-slurm-e2e-'));
+  const secret = () => randomBytes(18).toString('base64url');
+  const webhookSecret = secret();
+  const gatewaySecret = secret();
+  const adminToken = secret();
+  const appKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const launchKey = generateKeyPairSync('ed25519');
+  const profilesFile = join(dir, 'profiles.yaml');
+  writeFileSync(profilesFile, PROFILES_YAML);
+  const tokensFile = join(dir, 'api-tokens.yaml');
+  writeFileSync(tokensFile, `tokens:\n  - token: "${adminToken}"\n    username: ops\n    admin: true\n`);
+
+  const started: RunningService[] = [];
+  const ports = { ingest: await freePort(), broker: await freePort(), api: await freePort(), dispatcher: await freePort(), sim: await freePort() };
+  const simUrl = `http://127.0.0.1:${ports.sim}`;
+  const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  const app = { GITHUB_APP_ID: '4242', GITHUB_PRIVATE_KEY: appKey, GITHUB_API_URL: simUrl };
+
+  const gateway = new GatewaySim(
+    {
+      secret: gatewaySecret,
+      defaultTokenUrl: `http://127.0.0.1:${ports.broker}`,
+      mode: options.gateway?.mode ?? 'token',
+      queueDelayMs: options.gateway?.queueDelayMs ?? [300, 800],
+      jobWaitMs: options.gateway?.jobWaitMs ?? 4000,
+      runMs: options.gateway?.runMs ?? [100, 400],
+    },
+    httpRunnerHost(simUrl),
+  );
+  const gatewayUrl = await gateway.listen();
+
+  async function stop() {
+    await gateway.close();
+    await Promise.all(started.map((service) => service.stop()));
+    const redis = new Redis(redisUrl);
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+  }
+
+  try {
+    const install = Object.entries(options.installs).map(([owner, repositories]) => repositories.map((name) => `${owner}/${name}`).join(',')).join(',');
+    started.push(await startProcess('packages/github-sim/src/main.ts', {
+      env: { ...app, PORT: String(ports.sim), GITHUB_WEBHOOK_SECRET: webhookSecret, WEBHOOK_URL: `http://127.0.0.1:${ports.ingest}/webhook`, GITHUB_URL: simUrl, SIM_INSTALL: install, LOG_LEVEL: 'warn' },
+      readyPath: '/_sim/workflow-jobs',
+    }));
+    const [ingest, broker, api] = await Promise.all([
+      startService('webhook-ingest', { env: { ...common, PORT: String(ports.ingest), GITHUB_WEBHOOK_SECRET: webhookSecret } }),
+      startService('token-broker', { env: { ...common, ...app, PORT: String(ports.broker), LAUNCH_VERIFY_KEYS: launchKey.publicKey.export({ type: 'spki', format: 'pem' }).toString() } }),
+      startService('repo-api', { env: { ...common, ...app, PORT: String(ports.api), GITHUB_URL: simUrl, API_TOKENS: tokensFile } }),
+    ]);
+    started.push(ingest!, broker!, api!);
+    const dispatcher = await startService('dispatcher', {
+      env: {
+        ...common,
+        ...app,
+        PORT: String(ports.dispatcher),
+        SLURM_GATEWAY_URL: gatewayUrl,
+        SLURM_GATEWAY_SECRET: gatewaySecret,
+        TOKEN_BROKER_URL: broker!.url,
+        LAUNCH_SIGNING_KEY: launchKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        RUNNER_PROFILES: profilesFile,
+        GATEWAY_BACKOFF_MS: '150',
+        SLOT_POLL_MS: '200',
+        RECONCILE_SLOTS_EVERY_SECONDS: '1',
+        ...options.dispatcherEnv,
+      },
+    });
+    started.push(dispatcher);
+
+    const asAdmin = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${api!.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      return text ? JSON.parse(text) : undefined;
+    };
+
+    return {
+      prefix,
+      redisUrl,
+      sim: simClient(simUrl),
+      simUrl,
+      gateway,
+      services: { ingest: ingest!, broker: broker!, api: api!, dispatcher },
+      asAdmin,
+      /** Connects repositories to a cluster user through repo-api, as an admin. */
+      connect: (user: string, repositories: string[]) => asAdmin('POST', `/repositories/${user}`, { repositories }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export type Loop = Awaited<ReturnType<typeof startLoop>>;
+
+export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
