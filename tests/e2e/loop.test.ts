@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { RUNNER_NAME_PREFIX } from '@gha-slurm/core/domain/launch';
 import { SlotStore } from '@gha-slurm/core/stores/slot.store';
+import type { JobDetail, JobList } from '@gha-slurm/core/api/types';
+import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import { startLoop, waitFor, type Loop } from './support/loop.ts';
 import type { SimWorkflowJob } from './support/sim-client.ts';
 
@@ -28,8 +30,8 @@ before(async () => {
 });
 after(() => loop?.stop());
 
-async function jobRecord(id: number) {
-  return loop.asAdmin('GET', `/api/jobs/${id}`) as Promise<{ state: string; ignoreReason?: string; launchId?: string; transitions: Array<{ state: string; note?: string }> }>;
+async function jobRecord(id: number): Promise<WorkflowJobRecord> {
+  return ((await loop.asAdmin('GET', `/api/jobs/${id}`)) as JobDetail).job;
 }
 
 test('a burst with every awkward case ends with each job run once, on one of our runners', { timeout: 180_000 }, async () => {
@@ -106,6 +108,6 @@ test('a burst with every awkward case ends with each job run once, on one of our
   } finally {
     redis.disconnect();
   }
-  const open = (await loop.asAdmin('GET', '/api/jobs?limit=200')) as { jobs: Array<{ state: string; workflowJobId: number }> };
-  assert.deepEqual(open.jobs.filter((job) => ['queued', 'launching', 'launched', 'running', 'waiting'].includes(job.state)), []);
+  const open = (await loop.asAdmin('GET', '/api/jobs?limit=200')) as JobList;
+  assert.deepEqual(open.items.filter((job) => ['queued', 'launching', 'launched', 'running', 'waiting'].includes(job.state)), []);
 });
