@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDemoConfig, DEMO_ADMIN, DEMO_USER } from './start/demo-config.ts';
 import { findOrStartRedis, type RedisForStart } from './start/redis.ts';
+import { DEMO_OWNER, DEMO_REPOSITORIES, runDemoWorkload, UNCONNECTED_REPOSITORY } from './start/demo-workload.ts';
 import { Supervisor, type ProcessSpec } from './start/supervisor.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +43,8 @@ const base = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: proces
 const specs: ProcessSpec[] = [];
 const demo = !process.env.GITHUB_APP_ID;
 let banner: string;
+let workload: (() => Promise<void>) | null = null;
+const stopWorkload = new AbortController();
 
 if (!demo) {
   for (const name of SERVICES) specs.push({ name, entry: serviceEntry(name), env: { ...process.env, REDIS_URL: redis.url } });
@@ -84,9 +87,46 @@ if (!demo) {
       GITHUB_PRIVATE_KEY: config.appPrivateKey,
     },
   };
-  for (const name of SERVICES) {
-    if (existsSync(join(root, serviceEntry(name)))) specs.push({ name, entry: serviceEntry(name), env: env[name] });
-  }
+  specs.push({
+    name: 'github-sim',
+    entry: join('packages', 'github-sim', 'src', 'main.ts'),
+    env: {
+      ...base,
+      HOST: '127.0.0.1',
+      PORT: String(PORTS.githubSim),
+      GITHUB_APP_ID: config.appId,
+      GITHUB_PRIVATE_KEY: config.appPrivateKey,
+      GITHUB_WEBHOOK_SECRET: config.webhookSecret,
+      WEBHOOK_URL: `http://127.0.0.1:${PORTS.ingest}/webhook`,
+      GITHUB_URL: githubUrl,
+      SIM_INSTALL: [...DEMO_REPOSITORIES, UNCONNECTED_REPOSITORY].map((name) => `${DEMO_OWNER}/${name}`).join(','),
+    },
+  });
+  specs.push({
+    name: 'gateway-sim',
+    entry: join('packages', 'gateway-sim', 'src', 'main.ts'),
+    env: {
+      ...base,
+      HOST: '127.0.0.1',
+      PORT: String(PORTS.gatewaySim),
+      SLURM_GATEWAY_SECRET: config.gatewaySecret,
+      GITHUB_SIM_URL: githubUrl,
+      TOKEN_BROKER_URL: `http://127.0.0.1:${PORTS.broker}`,
+      SIM_QUEUE_DELAY_MS: '4000',
+      SIM_JOB_WAIT_MS: '120000',
+      SIM_RUN_MS: '15000',
+    },
+  });
+  for (const name of SERVICES) specs.push({ name, entry: serviceEntry(name), env: env[name] });
+  workload = () =>
+    runDemoWorkload({
+      simUrl: githubUrl,
+      apiUrl: `http://127.0.0.1:${PORTS.api}`,
+      adminToken: config.adminToken,
+      user: DEMO_USER,
+      log: (message) => console.log(`demo │ ${message}`),
+      signal: stopWorkload.signal,
+    });
   banner = `gha-slurm demo is running (no GitHub App configured; set GITHUB_APP_ID, or write .env, to run for real).
   admin page      http://localhost:${PORTS.api}
   sign in as      ${DEMO_USER}: ${config.userToken}
@@ -101,6 +141,7 @@ async function shutdown(code: number) {
   if (exiting) return;
   exiting = true;
   console.log('\nstopping…');
+  stopWorkload.abort();
   await supervisor.stop();
   redis.server?.kill('SIGTERM');
   process.exit(code);
@@ -109,4 +150,5 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 supervisor.start();
+void workload?.().catch((error: Error) => console.error(`demo │ the workload stopped: ${error.message}`));
 setTimeout(() => console.log(`\n${banner}\n  Ctrl-C stops everything.\n`), 1500);
