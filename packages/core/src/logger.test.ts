@@ -25,3 +25,15 @@ test('secrets are redacted wherever the usual field names put them', () => {
   for (let i = 1; i <= 6; i++) assert.ok(!output.includes(`secret-${i}`), `secret-${i} leaked: ${output}`);
   assert.match(output, /octo\/repo/, 'ordinary fields are kept');
 });
+
+test("redaction copies what it changes and leaves the caller's objects alone", async () => {
+  const { redactSecrets } = await import('./logger.ts');
+  const headers = { authorization: 'Bearer s', accept: 'json' };
+  const input = { req: { headers }, list: [{ token: 't' }, { ok: 1 }], plain: { a: 1 } };
+  const output = redactSecrets(input) as typeof input;
+  assert.equal(output.req.headers.authorization, '[redacted]');
+  assert.equal(output.list[0]!.token, '[redacted]');
+  assert.equal(headers.authorization, 'Bearer s', 'the original is untouched');
+  assert.equal(output.plain, input.plain, 'untouched branches are shared, not copied');
+  assert.equal(output.list[1], input.list[1]);
+});
