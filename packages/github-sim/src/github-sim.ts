@@ -15,29 +15,41 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commonHeaders, DOCS, githubError, RateLimitCounter } from './http/github-responses.ts';
 import { appRoutes } from './routes/apps.routes.ts';
+import { GitHubSimOAuth, type SimOAuthOptions } from './oauth-state.ts';
+import { oauthRoutes } from './routes/oauth.routes.ts';
+import { userRoutes } from './routes/users.routes.ts';
 import type { SimContext } from './routes/context.ts';
 import { runnerRoutes } from './routes/runners.routes.ts';
+import { attachLoop, type LoopApi, type LoopOptions } from './loop.ts';
 import { GitHubSimState, type SimAppSettings, type SimSettings } from './state.ts';
 import { CallLog, FaultPlan, type Fault, type RecordedCall } from './traffic.ts';
 
 export { APP_ROUTES } from './routes/apps.routes.ts';
 export { RUNNER_ROUTES } from './routes/runners.routes.ts';
+export { ACTIONS_ROUTES, HOOK_ROUTES } from './loop.ts';
+export { OAUTH_ROUTES } from './routes/oauth.routes.ts';
+export { USER_ROUTES } from './routes/users.routes.ts';
 
-export interface GitHubSimOptions {
+/** `webhook: { url, secret }` makes it the whole loop: jobs, runners, deliveries (`loop.ts`). */
+export interface GitHubSimOptions extends LoopOptions {
   app: SimAppSettings;
   settings?: Partial<SimSettings>;
   /** Loopback only by default: tests and the demo never listen elsewhere. */
   host?: string;
   port?: number;
   webUrl?: string;
+  /** Users, their repository permissions and the OAuth web flow (`oauth-state.ts`). */
+  oauth?: SimOAuthOptions;
 }
 
-export interface GitHubSim {
+export interface GitHubSim extends LoopApi {
   /** Base URL of the REST API (`GITHUB_API_URL`). */
   url: string;
   state: GitHubSimState;
   calls: CallLog;
   faults: FaultPlan;
+  /** Users and the OAuth web flow; the web address (`GITHUB_URL`) is `url` too. */
+  oauth: GitHubSimOAuth;
   server: FastifyInstance;
   close(): Promise<void>;
 }
@@ -89,6 +101,8 @@ export function buildGitHubSim(context: SimContext, calls: CallLog, faults: Faul
   });
 
   server.addHook('onRequest', async (request, reply) => {
+    // The simulator's own control API and runner protocol are not GitHub's REST API: not counted, never faulted.
+    if (request.url.startsWith('/_sim/')) return;
     const route = request.routeOptions.config?.githubRoute ?? 'unknown';
     request.githubCall = calls.record({
       route,
@@ -113,17 +127,22 @@ export function buildGitHubSim(context: SimContext, calls: CallLog, faults: Faul
 
   void server.register(appRoutes, context);
   void server.register(runnerRoutes, context);
+  void server.register(oauthRoutes, context);
+  void server.register(userRoutes, context);
   return server;
 }
 
 export async function startGitHubSim(options: GitHubSimOptions): Promise<GitHubSim> {
   const state = new GitHubSimState(options.app, options.settings);
+  const oauth = GitHubSimOAuth.attach(state, options.oauth);
   const calls = new CallLog();
   const faults = new FaultPlan();
   let url = '';
   const context: SimContext = { state, baseUrl: () => url, webUrl: options.webUrl ?? 'https://github.com' };
   const server = buildGitHubSim(context, calls, faults);
+  const loop = attachLoop(context, faults, options);
+  loop.register(server);
   const address = await server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   url = address;
-  return { url, state, calls, faults, server, close: () => server.close() };
+  return { url, state, calls, faults, ...loop.api, oauth, server, close: () => loop.close().then(() => server.close()) };
 }
