@@ -96,3 +96,30 @@ test('removals racing with a user replacing the list lose nothing', async () => 
     assert.ok(outcomes.includes(JSON.stringify(final)), final.join());
   }
 });
+
+test('replaceVerified adds only verified repositories, keeps those already on the list, and refuses the rest whole', async () => {
+  await store.replace('grace', names('g/kept'), change);
+  const auditBefore = await store.audit();
+
+  const refused = await store.replaceVerified('grace', names('g/kept', 'g/proven', 'G/Unproven'), ['g/proven'], { actor: 'grace', reason: 'api' });
+  assert.deepEqual(refused, { kind: 'unverified', repositoryKey: 'g/unproven' });
+  assert.deepEqual(await store.repositoriesOf('grace'), ['https://github.com/g/kept']);
+  assert.equal(await store.ownerOf('g/proven'), null);
+  assert.deepEqual(await store.audit(), auditBefore, 'a refused list leaves no audit entry');
+
+  const replaced = await store.replaceVerified('grace', names('g/kept', 'g/proven'), ['g/proven'], { actor: 'grace', reason: 'api' });
+  assert.deepEqual(replaced, { kind: 'replaced', repositories: ['https://github.com/g/kept', 'https://github.com/g/proven'] });
+  assert.equal((await store.ownerOf('g/proven'))?.clusterUser, 'grace');
+  const [entry] = await store.audit({ user: 'grace' });
+  assert.deepEqual([entry?.actor, entry?.before, entry?.after], ['grace', ['https://github.com/g/kept'], ['https://github.com/g/kept', 'https://github.com/g/proven']]);
+
+  // Removed from the list meanwhile (an admin, a transfer): no longer "already on it".
+  await store.remove('g/kept', { actor: 'ops', reason: 'admin' });
+  assert.deepEqual(await store.replaceVerified('grace', names('g/kept', 'g/proven'), [], change), { kind: 'unverified', repositoryKey: 'g/kept' });
+  assert.equal(await store.ownerOf('g/kept'), null);
+
+  // Verified, but someone else's: the usual conflict, nothing applied.
+  await store.replace('heidi', names('h/theirs'), change);
+  assert.deepEqual(await store.replaceVerified('grace', names('g/proven', 'h/theirs'), ['h/theirs'], change), { kind: 'conflict', repositoryKey: 'h/theirs' });
+  assert.deepEqual(await store.replaceVerified('grace', [], [], change), { kind: 'replaced', repositories: [] }, 'removing needs no proof');
+});

@@ -51,9 +51,33 @@ for _, url in ipairs(after) do result[#result + 1] = url end
 return result
 `;
 
+/**
+ * REPLACE behind a check: ARGV[1] is the number n of verified repository keys, ARGV[2..n+1]
+ * the keys, and the rest REPLACE's own arguments. An entry neither verified nor already on the
+ * user's list refuses the whole list, before anything is written.
+ */
+const REPLACE_VERIFIED = `
+local function replace(ARGV)
+${REPLACE}
+end
+local verifiedCount = tonumber(ARGV[1])
+local verified = {}
+for i = 2, verifiedCount + 1 do verified[ARGV[i]] = true end
+local args = {}
+for i = verifiedCount + 2, #ARGV do args[#args + 1] = ARGV[i] end
+for i = 5, #args, 2 do
+  local key = args[i]
+  if not verified[key] and redis.call('SISMEMBER', KEYS[3], key) == 0 then
+    return {'unverified', key}
+  end
+end
+return replace(args)
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     ghaslurmReplaceRepositories(numKeys: number, ...args: string[]): import('ioredis').Result<string[], Context>;
+    ghaslurmReplaceVerifiedRepositories(numKeys: number, ...args: string[]): import('ioredis').Result<string[], Context>;
   }
 }
 
@@ -68,6 +92,9 @@ export type ReplaceResult =
   | { kind: 'replaced'; repositories: string[] }
   /** `repositoryKey` is already mapped to another user, whom this result does not name. */
   | { kind: 'conflict'; repositoryKey: string };
+
+/** `replaceVerified`: also refused when an addition was not verified (`repositoryKey`). */
+export type VerifiedReplaceResult = ReplaceResult | { kind: 'unverified'; repositoryKey: string };
 
 export interface AuditEntry {
   id: string;
@@ -91,6 +118,9 @@ export class RepositoryMappingStore {
     this.keys = storeKeys(prefix);
     if (typeof (redis as unknown as Record<string, unknown>).ghaslurmReplaceRepositories !== 'function') {
       redis.defineCommand('ghaslurmReplaceRepositories', { lua: REPLACE });
+    }
+    if (typeof (redis as unknown as Record<string, unknown>).ghaslurmReplaceVerifiedRepositories !== 'function') {
+      redis.defineCommand('ghaslurmReplaceVerifiedRepositories', { lua: REPLACE_VERIFIED });
     }
   }
 
@@ -134,6 +164,41 @@ export class RepositoryMappingStore {
       ...pairs,
     );
     if (result[0] === 'conflict') return { kind: 'conflict', repositoryKey: result[1]! };
+    return { kind: 'replaced', repositories: result.slice(1).sort((a, b) => a.localeCompare(b)) };
+  }
+
+  /**
+   * Like `replace`, for a list whose additions had to be proven: each entry must be on the
+   * user's list already or among `verifiedKeys` (repository keys the caller checked, e.g. with
+   * GitHub); otherwise nothing changes and the answer names the first entry that is neither.
+   * Checked in the same atomic step as the write, so a repository removed from the user
+   * between the caller's check and the write is not quietly put back.
+   */
+  async replaceVerified(
+    user: string,
+    repositories: RepositoryName[],
+    verifiedKeys: Iterable<string>,
+    change: MappingChange,
+  ): Promise<VerifiedReplaceResult> {
+    const verified = [...new Set(verifiedKeys)];
+    const pairs = repositories.flatMap((repository) => [repository.key, repository.url]);
+    const result = await this.redis.ghaslurmReplaceVerifiedRepositories(
+      5,
+      this.keys.repositoryOwner,
+      this.keys.repositoryUrl,
+      this.keys.userRepositories(user),
+      this.keys.mappedUsers,
+      this.keys.mappingAudit,
+      String(verified.length),
+      ...verified,
+      user,
+      change.actor,
+      new Date().toISOString(),
+      change.reason,
+      ...pairs,
+    );
+    if (result[0] === 'conflict') return { kind: 'conflict', repositoryKey: result[1]! };
+    if (result[0] === 'unverified') return { kind: 'unverified', repositoryKey: result[1]! };
     return { kind: 'replaced', repositories: result.slice(1).sort((a, b) => a.localeCompare(b)) };
   }
 
