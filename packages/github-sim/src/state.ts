@@ -208,6 +208,11 @@ export class GitHubSimState {
     return this.installations.get(installationId);
   }
 
+  /** The App's installations, oldest first. */
+  installationList(): SimInstallation[] {
+    return [...this.installations.values()];
+  }
+
   /** The installation of the App that covers the repository, as GitHub finds it. */
   installationFor(repository: SimRepository): SimInstallation | undefined {
     for (const installation of this.installations.values()) {
@@ -284,6 +289,41 @@ export class GitHubSimState {
   runnerNamed(repository: SimRepository, name: string): SimRunner | undefined {
     const key = repository.fullName.toLowerCase();
     return [...this.runnersById.values()].find((runner) => runner.repository === key && runner.name.toLowerCase() === name.toLowerCase());
+  }
+
+  runner(id: number): SimRunner | undefined {
+    return this.runnersById.get(id);
+  }
+
+  /** A fresh id from the one sequence runners, jobs and runs share (so none collide). */
+  newId(): number {
+    return this.id();
+  }
+
+  /** Registers a runner as `config.sh` does (ephemeral or not, online or not). */
+  addRunner(
+    repository: SimRepository,
+    request: { name: string; labels: string[]; ephemeral: boolean; status: SimRunner['status']; os?: string; busy?: boolean },
+  ): SimRunner {
+    const runner: SimRunner = {
+      id: this.id(),
+      name: request.name,
+      repository: repository.fullName.toLowerCase(),
+      os: request.os ?? 'Linux',
+      status: request.status,
+      busy: request.busy ?? false,
+      ephemeral: request.ephemeral,
+      runnerGroupId: 1,
+      workFolder: '_work',
+      labels: request.labels.map((name) => ({ id: this.id(), name, type: READ_ONLY_LABELS.has(name.toLowerCase()) ? 'read-only' : 'custom' })),
+      createdAt: githubTime(new Date()),
+    };
+    this.runnersById.set(runner.id, runner);
+    return runner;
+  }
+
+  removeRunner(id: number): boolean {
+    return this.runnersById.delete(id);
   }
 
   /** Registers an ephemeral runner from a just-in-time configuration request. */
