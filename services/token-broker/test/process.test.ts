@@ -106,6 +106,32 @@ test('started with the design variables, it grants once, refuses the bad cases, 
   }
 });
 
+test('`npm run start -w services/token-broker` serves, and SIGTERM to npm stops the service too', async () => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const npm = spawn('npm', ['run', 'start', '-w', 'services/token-broker'], {
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...h.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  npm.stdout?.on('data', (chunk) => (output += String(chunk)));
+  npm.stderr?.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+  try {
+    await waitUntilReady(url, exited);
+    npm.kill('SIGTERM');
+    await exited;
+    // The service itself got the signal (npm forwards it; the script execs node, so no shell
+    // stands in between to swallow it) and stopped: nothing answers on its port any more.
+    for (let attempt = 0; attempt < 50 && (await fetch(`${url}/healthz`).then(() => true, () => false)); attempt++) await sleep(100);
+    await assert.rejects(fetch(`${url}/healthz`));
+    assert.match(output, /"signal":"SIGTERM"/);
+  } finally {
+    if (npm.exitCode === null) npm.kill('SIGKILL');
+  }
+});
+
 test('a bad configuration stops it at start with every problem named', async () => {
   const { GITHUB_APP_ID: _id, ...env } = h.env;
   const broker = startBroker({ ...env, LAUNCH_VERIFY_KEYS: 'not a key', PORT: '70000' });
