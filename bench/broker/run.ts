@@ -256,7 +256,7 @@ try {
   console.log(`machine load average:     ${loadavg().map((value) => value.toFixed(1)).join(' ')} (other work on the machine disturbs the rates)`);
   console.log(`GitHub calls while measuring: ${githubCalls.registration} registration-token, ${githubCalls.installation} installation lookups, ${githubCalls.tokens} installation tokens`);
   console.log(`goal >= ${GOAL_GRANTS_PER_SECOND} grants/s:   ${grantsPerSecond >= GOAL_GRANTS_PER_SECOND ? 'met' : 'NOT met'} (${grantsPerSecond.toFixed(0)})`);
-  console.log(`goal >= ${GOAL_RATIO}x bare:          ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x, median of the rounds' ratios)`);
+  console.log(`goal >= ${GOAL_RATIO}x bare:          ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(3)}x, median of the rounds' ratios)`);
   if (refused > 0) {
     console.error(`${refused} broker requests were not granted: the figures do not measure grants`);
     process.exitCode = 2;
