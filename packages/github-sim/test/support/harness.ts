@@ -27,12 +27,17 @@ export interface ReceivedDelivery {
   event: string;
   action: string | undefined;
   guid: string;
+  arrivedAt: number;
+  /** When the receiver answered (after `delayMs`). */
+  answeredAt?: number;
 }
 
 /** An intake stand-in: records every delivery, answers `status()` (202 unless told otherwise). */
 export class WebhookReceiver {
   readonly received: ReceivedDelivery[] = [];
   status = () => 202;
+  /** How long to take before answering a delivery (a slow intake). */
+  delayMs: (payload: any) => number = () => 0;
   private server!: Server;
   private listeners: Array<() => void> = [];
   url = '';
@@ -42,26 +47,32 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        const arrivedAt = performance.now();
         const body = Buffer.concat(chunks).toString('utf8');
         const status = this.status();
-        if (status >= 200 && status < 300) {
-          let payload: any = null;
-          try {
-            payload = JSON.parse(body);
-          } catch {
-            // recorded as is
-          }
-          this.received.push({
-            headers: request.headers,
-            body,
-            payload,
-            event: String(request.headers['x-github-event']),
-            action: payload?.action,
-            guid: String(request.headers['x-github-delivery']),
-          });
-          for (const listener of this.listeners) listener();
+        let payload: any = null;
+        try {
+          payload = JSON.parse(body);
+        } catch {
+          // recorded as is
         }
-        response.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}');
+        const entry: ReceivedDelivery = {
+          headers: request.headers,
+          body,
+          payload,
+          event: String(request.headers['x-github-event']),
+          action: payload?.action,
+          guid: String(request.headers['x-github-delivery']),
+          arrivedAt,
+        };
+        if (status >= 200 && status < 300) {
+          this.received.push(entry);
+          for (const listener of [...this.listeners]) listener();
+        }
+        setTimeout(() => {
+          entry.answeredAt = performance.now();
+          response.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}');
+        }, this.delayMs(payload));
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
