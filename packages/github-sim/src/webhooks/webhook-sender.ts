@@ -124,7 +124,8 @@ export class WebhookSender {
 
   private track(message: Message, redelivery: boolean, orderKey?: string): void {
     const previous = orderKey ? this.chains.get(orderKey) : undefined;
-    const attempt = (previous ?? Promise.resolve()).then(() => this.attempt(message, redelivery));
+    // An attempt records its own failures; nothing may reject here and end the process.
+    const attempt = (previous ?? Promise.resolve()).then(() => this.attempt(message, redelivery)).catch(() => {});
     if (orderKey) {
       this.chains.set(orderKey, attempt);
       void attempt.finally(() => {
