@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import type { GitHubSim } from '../src/github-sim.ts';
+import { WebhookSender } from '../src/webhooks/webhook-sender.ts';
 import { startHarness, simGet, simPost, WEBHOOK_SECRET, type Harness } from './support/harness.ts';
 
 let harness: Harness;
@@ -266,4 +267,15 @@ test('installing the App through the control API tells the App by webhook; one i
   await harness.receiver.waitFor(() => harness.receiver.forJob(job.id).length === 1);
   assert.equal(harness.receiver.forJob(job.id)[0]!.payload.installation.id, created.body.id);
   sim.actions.cancelJob(job.id);
+});
+
+test('the delivery log keeps the newest attempts only, and forgets the bodies it can no longer redeliver', async () => {
+  const sender = new WebhookSender({ target: { url: harness.receiver.url, secret: WEBHOOK_SECRET }, appId: 1, hookId: 1, retain: 3 });
+  const guids = [1, 2, 3, 4, 5].map((n) => sender.send({ event: 'ping', action: null, payload: { zen: `n${n}` }, installationId: null, repositoryId: null })!);
+  await sender.idle();
+  const kept = sender.deliveries();
+  assert.deepEqual(kept.map((delivery) => delivery.guid), guids.slice(2));
+  assert.equal(sender.redeliver(kept[0]!.id - 1), false, 'an attempt no longer in the log');
+  assert.equal(sender.redeliver(kept[0]!.id), true);
+  await sender.close();
 });

@@ -46,6 +46,11 @@ export interface WebhookSenderOptions {
   hookId: number;
   /** GitHub gives up after 10 s. */
   timeoutMs?: number;
+  /**
+   * How many attempts the log keeps (GitHub keeps three days' worth); the oldest go first, and
+   * with the last of a GUID's attempts its body. Bounds the memory of a demo left running.
+   */
+  retain?: number;
 }
 
 /** What is sent, kept to send it again. */
@@ -60,6 +65,8 @@ export class WebhookSender {
   readonly hookId: number;
   private readonly log: HookDelivery[] = [];
   private readonly messages = new Map<string, Message>();
+  /** Attempts in the log per GUID, to forget a body once none is left. */
+  private readonly attemptsPerGuid = new Map<string, number>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly pending = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -136,6 +143,22 @@ export class WebhookSender {
     void attempt.finally(() => this.pending.delete(attempt));
   }
 
+  private record(delivery: HookDelivery): void {
+    this.log.push(delivery);
+    this.attemptsPerGuid.set(delivery.guid, (this.attemptsPerGuid.get(delivery.guid) ?? 0) + 1);
+    const retain = this.options.retain ?? 10_000;
+    while (this.log.length > retain) {
+      const dropped = this.log.shift()!;
+      const left = (this.attemptsPerGuid.get(dropped.guid) ?? 1) - 1;
+      if (left > 0) {
+        this.attemptsPerGuid.set(dropped.guid, left);
+      } else {
+        this.attemptsPerGuid.delete(dropped.guid);
+        this.messages.delete(dropped.guid);
+      }
+    }
+  }
+
   private async attempt(message: Message, redelivery: boolean): Promise<void> {
     const target = this.options.target!;
     const headers: Record<string, string> = {
@@ -178,7 +201,7 @@ export class WebhookSender {
         status = (error as Error).name === 'TimeoutError' ? 'timed out' : 'failed to connect to host';
       }
     }
-    this.log.push({
+    this.record({
       id: this.nextId++,
       guid: message.guid,
       deliveredAt: new Date(),
