@@ -12,7 +12,6 @@ import { HttpError, installErrorHandler } from '@gha-slurm/core/http/errors';
 import type { RunnerGrant } from './domain/runner-grant.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { jwksRoutes } from './http/jwks.routes.ts';
-import { lazyChildLoggerFactory } from './http/lazy-request-logger.ts';
 import { runnerRoutes } from './http/runner.routes.ts';
 
 export interface BrokerLimits {
@@ -55,7 +54,6 @@ export async function buildBrokerApp(deps: BrokerDependencies): Promise<FastifyI
     // The routes log each outcome once, with the launch it concerns; a generic line per request
     // would double that.
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: lazyChildLoggerFactory,
   });
   installErrorHandler(app);
   await app.register(healthPlugin, {
