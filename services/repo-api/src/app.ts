@@ -23,14 +23,17 @@ import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import type {
   Authenticator,
   ChangeFeed,
+  GitHubLinks,
   InstallationChecker,
   InstallationDirectory,
   LaunchRetryQueue,
+  RepositoryAdminCheck,
   SessionStore,
 } from './domain/ports.ts';
 import { authenticate, SESSION_COOKIE, type AuthSettings } from './http/auth.ts';
 import { configRoutes } from './http/config.routes.ts';
 import { eventRoutes } from './http/events.routes.ts';
+import { githubLinkRoutes } from './http/github-link.routes.ts';
 import { operatorRoutes } from './http/operator.routes.ts';
 import { queueDashboard } from './http/queue-dashboard.ts';
 import { repositoryRoutes } from './http/repositories.routes.ts';
@@ -67,6 +70,11 @@ export interface RepoApiDependencies {
   /** Null without a GitHub App: "installed" is then null and installations answer 503. */
   github: (InstallationChecker & InstallationDirectory) | null;
   githubWebUrl: string;
+  /**
+   * Linked GitHub accounts, which must administer a repository before a user may add it. Null
+   * when linking is off (no GITHUB_CLIENT_ID): then only admins map repositories.
+   */
+  githubAccounts: (GitHubLinks & RepositoryAdminCheck) | null;
   /** The queues shown by `/api/queues` and the dashboard. */
   queues: Queue[];
   launchRetries: LaunchRetryQueue;
@@ -184,7 +192,7 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
   };
   const listChanges = new Counter({
     name: 'repo_api_repository_list_changes_total',
-    help: 'Repository list replacements, by outcome (replaced, conflict, invalid)',
+    help: 'Repository list replacements, by outcome (replaced, conflict, invalid, refused: an addition not administered, unverified: GitHub could not be asked)',
     labelNames: ['outcome'] as const,
     registers: [deps.registry],
   });
@@ -200,6 +208,13 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
     sessions: deps.sessions,
     ttlSeconds: deps.sessionTtlSeconds ?? 8 * 3600,
     alwaysSecure: https,
+    links: deps.githubAccounts,
+  });
+  await app.register(githubLinkRoutes, {
+    auth,
+    links: deps.githubAccounts,
+    publicUrl: deps.publicUrl,
+    alwaysSecure: https,
   });
   // Everything in here needs a bearer token.
   await app.register(async (api) => {
@@ -207,6 +222,7 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
     await api.register(repositoryRoutes, {
       mapping: deps.stores.mapping,
       installations: deps.github,
+      adminCheck: deps.githubAccounts,
       githubWebUrl: deps.githubWebUrl,
       changes: listChanges,
     });

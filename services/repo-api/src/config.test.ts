@@ -51,3 +51,21 @@ test('CORS origins: CORS_ORIGINS, else PUBLIC_URL\'s origin, else none', () => {
   assert.deepEqual(corsOrigins({ CORS_ORIGINS: undefined, PUBLIC_URL: 'https://ci.example.org/gha' }), ['https://ci.example.org']);
   assert.deepEqual(corsOrigins({ CORS_ORIGINS: undefined, PUBLIC_URL: undefined }), []);
 });
+
+test('GitHub account linking: client id and secret together, with a 32-byte base64 key; all optional together', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const config = loadRepoApiConfig({ API_TOKENS: 'tokens.yaml', GITHUB_CLIENT_ID: 'Iv1.abc', GITHUB_CLIENT_SECRET: 'shh', TOKEN_ENCRYPTION_KEY: key });
+  assert.equal(config.GITHUB_CLIENT_ID, 'Iv1.abc');
+  assert.equal(config.TOKEN_ENCRYPTION_KEY, key);
+  assert.equal(loadRepoApiConfig({ API_TOKENS: 'tokens.yaml' }).GITHUB_CLIENT_ID, undefined, 'linking is off without it');
+
+  const missing = problemsOf({ API_TOKENS: 'tokens.yaml', GITHUB_CLIENT_ID: 'Iv1.abc' });
+  assert.ok(missing.some((problem) => /^GITHUB_CLIENT_SECRET: is required with GITHUB_CLIENT_ID/.test(problem)), missing.join('\n'));
+  assert.ok(missing.some((problem) => /^TOKEN_ENCRYPTION_KEY: is required with GITHUB_CLIENT_ID: 32 random bytes in base64/.test(problem)), missing.join('\n'));
+  assert.ok(problemsOf({ API_TOKENS: 'tokens.yaml', GITHUB_CLIENT_SECRET: 'shh' }).some((problem) => /^GITHUB_CLIENT_ID: is required with GITHUB_CLIENT_SECRET/.test(problem)));
+
+  const weakKey = 'not-really-a-key-but-long-enough-to-fool-you';
+  const bad = problemsOf({ API_TOKENS: 'tokens.yaml', GITHUB_CLIENT_ID: 'Iv1.abc', GITHUB_CLIENT_SECRET: 'shh', TOKEN_ENCRYPTION_KEY: weakKey });
+  assert.deepEqual(bad, ['TOKEN_ENCRYPTION_KEY: must be 32 random bytes in base64 (44 characters, e.g. from: openssl rand -base64 32)']);
+  assert.ok(!bad.join('').includes(weakKey), 'the value is never repeated');
+});

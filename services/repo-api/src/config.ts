@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, commonVariables, httpUrl, loadConfig, port, positiveInt } from '@gha-slurm/core/config';
+import { isEncryptionKey } from './adapters/token-cipher.ts';
 
 /** An http(s) URL kept exactly as given: an OIDC issuer must equal the tokens' `iss`, slash and all. */
 function exactHttpUrl(what: string) {
@@ -23,6 +24,12 @@ export const repoApiConfigSchema = z.object({
   GITHUB_URL: httpUrl("GitHub's web address").default('https://github.com'),
   GITHUB_APP_ID: optionalText("the GitHub App's id"),
   GITHUB_PRIVATE_KEY: optionalText("the GitHub App's private key, PEM"),
+  GITHUB_CLIENT_ID: optionalText("the GitHub App's OAuth client id (\"Client ID\" on its settings page), for linking GitHub accounts"),
+  GITHUB_CLIENT_SECRET: optionalText("the GitHub App's client secret"),
+  TOKEN_ENCRYPTION_KEY: optionalText('32 random bytes, base64 (openssl rand -base64 32)').refine(
+    (value) => value === undefined || isEncryptionKey(value),
+    'must be 32 random bytes in base64 (44 characters, e.g. from: openssl rand -base64 32)',
+  ),
 
   OIDC_ISSUER: exactHttpUrl('the OIDC issuer, exactly as it appears in the tokens\' iss claim').optional(),
   OIDC_AUDIENCE: optionalText('the audience (aud) the tokens carry, usually the client id'),
@@ -66,6 +73,19 @@ export function loadRepoApiConfig(env: NodeJS.ProcessEnv): RepoApiConfig {
   if (given('GITHUB_APP_ID') !== given('GITHUB_PRIVATE_KEY')) {
     const missing = given('GITHUB_APP_ID') ? 'GITHUB_PRIVATE_KEY' : 'GITHUB_APP_ID';
     problems.push(`${missing}: set GITHUB_APP_ID and GITHUB_PRIVATE_KEY together, or neither (then "installed" is unknown)`);
+  }
+  if (given('GITHUB_CLIENT_ID') !== given('GITHUB_CLIENT_SECRET')) {
+    problems.push(
+      given('GITHUB_CLIENT_ID')
+        ? 'GITHUB_CLIENT_SECRET: is required with GITHUB_CLIENT_ID (the App\'s client secret: "Generate a new client secret" on its settings page)'
+        : 'GITHUB_CLIENT_ID: is required with GITHUB_CLIENT_SECRET (the App\'s "Client ID"); set both to link GitHub accounts, or neither',
+    );
+  }
+  if (given('GITHUB_CLIENT_ID') && !given('TOKEN_ENCRYPTION_KEY')) {
+    problems.push(
+      'TOKEN_ENCRYPTION_KEY: is required with GITHUB_CLIENT_ID: 32 random bytes in base64 (openssl rand -base64 32) that encrypt the ' +
+        'GitHub user tokens repo-api keeps',
+    );
   }
   let config: RepoApiConfig | undefined;
   try {

@@ -13,12 +13,16 @@ import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
 import { buildRepoApiApp, createStores } from './app.ts';
 import { corsOrigins, loadRepoApiConfig, type RepoApiConfig } from './config.ts';
 import { RedisChangeFeed } from './adapters/change-feed.ts';
+import { GitHubAccounts } from './adapters/github-accounts.ts';
 import { GitHubInstallations } from './adapters/github-installations.ts';
+import { GitHubLinkStore } from './adapters/github-link.store.ts';
+import { GitHubUserClient } from './adapters/github-user-client.ts';
 import { BullLaunchRetryQueue } from './adapters/launch-retry.queue.ts';
 import { OidcAuthenticator } from './adapters/oidc-authenticator.ts';
 import { RedisSessionStore } from './adapters/session.store.ts';
 import { SignIn } from './adapters/sign-in.ts';
 import { StaticTokenAuthenticator, StaticTokensError } from './adapters/static-tokens.ts';
+import { TokenCipher } from './adapters/token-cipher.ts';
 
 function fail(message: string): never {
   console.error(`repo-api: ${message}`);
@@ -72,6 +76,26 @@ const github = config.GITHUB_APP_ID && config.GITHUB_PRIVATE_KEY
   : null;
 if (!github) logger.warn('GITHUB_APP_ID and GITHUB_PRIVATE_KEY are not set: "installed" is unknown and /api/installations answers 503');
 
+// Linking GitHub accounts (config checked that the secret and the key come with the client id).
+const githubAccounts = config.GITHUB_CLIENT_ID && config.GITHUB_CLIENT_SECRET && config.TOKEN_ENCRYPTION_KEY
+  ? new GitHubAccounts({
+      store: new GitHubLinkStore(redis, config.REDIS_PREFIX),
+      client: new GitHubUserClient({
+        clientId: config.GITHUB_CLIENT_ID,
+        clientSecret: config.GITHUB_CLIENT_SECRET,
+        webUrl: config.GITHUB_URL,
+        apiUrl: config.GITHUB_API_URL,
+      }),
+      cipher: new TokenCipher(config.TOKEN_ENCRYPTION_KEY),
+      logger,
+    })
+  : null;
+if (!githubAccounts) {
+  logger.warn('GITHUB_CLIENT_ID is not set: GitHub account linking is off, so only admins can connect repositories');
+} else if (!config.PUBLIC_URL) {
+  logger.warn(`PUBLIC_URL is not set: GitHub is sent back to the address each browser used, + /api/github/callback; register that exact URL as the App's callback URL`);
+}
+
 const queueNames = [...new Set<string>([...Object.values(QUEUE_NAMES), LAUNCH_RETRY_QUEUE])];
 const queues = queueNames.map((name) => new Queue(name, { connection: redis, prefix: config.REDIS_PREFIX }));
 for (const queue of queues) queue.on('error', (error) => logger.warn({ err: error, queue: queue.name }, 'queue error'));
@@ -96,6 +120,7 @@ const app = await buildRepoApiApp({
   },
   github,
   githubWebUrl: config.GITHUB_URL,
+  githubAccounts,
   queues,
   launchRetries: new BullLaunchRetryQueue(retryQueue),
   changes,
@@ -131,6 +156,7 @@ logger.info(
     redis: describeRedisUrl(config.REDIS_URL),
     signIn: { oidc: Boolean(oidc), staticTokens: staticTokens?.size ?? 0 },
     github: Boolean(github),
+    githubLinking: Boolean(githubAccounts),
   },
   'repo-api listening',
 );

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type {
   AuditEntry,
+  GitHubLinkStatus,
   Installation,
   Launch,
   Me,
@@ -18,6 +19,7 @@ import type {
 import type { AuditEntry as StoredAuditEntry } from '@gha-slurm/core/stores/repository-mapping.store';
 import {
   auditListSchema,
+  githubLinkStatusSchema,
   installationListSchema,
   launchSchema,
   meSchema,
@@ -43,6 +45,8 @@ const job: Described<WorkflowJobRecord, typeof workflowJobSchema> = true;
 const launch: Described<Launch, typeof launchSchema> = true;
 const repository: Exact<RepositoryEntry, typeof repositoryListSchema.properties.repositories.items> = true;
 const me: Exact<Me, typeof meSchema> = true;
+const githubLink: Exact<GitHubLinkStatus, typeof githubLinkStatusSchema> = true;
+const githubAccount: Exact<NonNullable<GitHubLinkStatus['account']>, typeof githubLinkStatusSchema.properties.account> = true;
 const config: Exact<PublicConfig, typeof publicConfigSchema> = true;
 const session: Exact<SessionCreated, typeof sessionCreatedSchema> = true;
 const queue: Exact<QueueSummary['counts'], typeof queueListSchema.properties.queues.items.properties.counts> = true;
@@ -52,7 +56,7 @@ const audit: Exact<AuditEntry, typeof auditListSchema.properties.entries.items> 
 const storedAudit: AuditEntry = {} as StoredAuditEntry;
 
 test('every shared schema has a distinct $id and every API type is described by its schema', () => {
-  assert.ok([job, launch, repository, me, config, session, queue, installation, audit].every(Boolean));
+  assert.ok([job, launch, repository, me, githubLink, githubAccount, config, session, queue, installation, audit].every(Boolean));
   assert.ok(storedAudit !== undefined);
   const ids = SHARED_SCHEMAS.map((schema) => schema.$id);
   assert.equal(new Set(ids).size, ids.length);

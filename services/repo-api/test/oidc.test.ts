@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createLogger } from '@gha-slurm/core/logger';
 import { OidcAuthenticator } from '../src/adapters/oidc-authenticator.ts';
 import { startHarness, type Harness } from './support/harness.ts';
+import { InMemoryGitHubAccounts } from './support/in-memory-github-accounts.ts';
 import { startOidcIssuer, type OidcIssuer } from './support/oidc-issuer.ts';
 
 let issuer: OidcIssuer;
@@ -10,7 +11,11 @@ let h: Harness;
 
 before(async () => {
   issuer = await startOidcIssuer();
-  h = await startHarness({ oidc: issuer, adminGroup: 'hpc-admins' });
+  h = await startHarness({
+    oidc: issuer,
+    adminGroup: 'hpc-admins',
+    githubAccounts: new InMemoryGitHubAccounts({ carol: { login: 'carol-gh', id: 2001, admin: ['carol-lab/*'] } }),
+  });
 });
 
 after(async () => {
@@ -27,7 +32,12 @@ test('a good token from the issuer signs the user in as its preferred_username',
   const response = await getAs(token);
   assert.equal(response.statusCode, 200, response.body);
   assert.deepEqual(response.json(), { username: 'carol', repositories: [] });
-  assert.deepEqual((await getAs(token, '/api/me')).json(), { username: 'carol', admin: false, via: 'oidc' });
+  assert.deepEqual((await getAs(token, '/api/me')).json(), {
+    username: 'carol',
+    admin: false,
+    via: 'oidc',
+    github: { enabled: true, account: { login: 'carol-gh', id: 2001, linkedAt: '2026-01-01T00:00:00.000Z' } },
+  });
 
   const write = await h.app.inject({
     method: 'POST',
@@ -43,7 +53,7 @@ test('a good token from the issuer signs the user in as its preferred_username',
 
 test('a member of OIDC_ADMIN_GROUP is an admin', async () => {
   const token = await issuer.token({ preferred_username: 'dana', groups: ['users', 'hpc-admins'] });
-  assert.deepEqual((await getAs(token, '/api/me')).json(), { username: 'dana', admin: true, via: 'oidc' });
+  assert.deepEqual((await getAs(token, '/api/me')).json(), { username: 'dana', admin: true, via: 'oidc', github: { enabled: true, account: null } });
   assert.equal((await getAs(token, '/repositories/carol')).statusCode, 200);
   assert.equal((await getAs(token, '/api/audit')).statusCode, 200);
 });

@@ -169,8 +169,13 @@ test('queues: counts by state, admin only', async () => {
 
 test('GET /api/me says who the caller is', async () => {
   const me = await get('/api/me', 'alice');
-  assert.deepEqual(me.json(), { username: 'alice', admin: false, via: 'token' });
+  assert.deepEqual(me.json(), {
+    username: 'alice',
+    admin: false,
+    via: 'token',
+    github: { enabled: true, account: { login: 'alice-gh', id: 1001, linkedAt: '2026-01-01T00:00:00.000Z' } },
+  });
   assertMatchesSchema('Me', me.json());
-  assert.deepEqual((await get('/api/me', 'ops')).json(), { username: 'ops', admin: true, via: 'token' });
+  assert.deepEqual((await get('/api/me', 'ops')).json(), { username: 'ops', admin: true, via: 'token', github: { enabled: true, account: null } });
   assert.equal((await h.app.inject({ method: 'GET', url: '/api/me' })).statusCode, 401);
 });

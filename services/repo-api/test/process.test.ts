@@ -10,9 +10,13 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServiceToExit, startService, type RunningService } from '@gha-slurm/core/testing/service-process';
-import { testRedis } from '@gha-slurm/core/testing/redis';
+import { deletePrefix, testRedis } from '@gha-slurm/core/testing/redis';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.ts';
 import { startOidcIssuer, type OidcIssuer } from './support/oidc-issuer.ts';
+import { generateAppKeyPair } from '@gha-slurm/github-sim/app-keys';
+import { startGitHubSim } from '@gha-slurm/github-sim/github-sim';
+import { TokenCipher } from '../src/adapters/token-cipher.ts';
+import { linkGitHub } from './support/github-link-flow.ts';
 
 let redisEnv: Awaited<ReturnType<typeof testRedis>>;
 let issuer: OidcIssuer;
@@ -77,7 +81,15 @@ test('the started service serves the endpoints with the statuses of the issue', 
   assert.equal(config.staticTokens, true);
 
   assert.equal((await call('GET', '/repositories/alice')).status, 401);
-  const posted = await call('POST', '/repositories/alice', aliceToken, { repositories: ['https://github.com/octo/installed', 'Octo/Other'] });
+  // Without GITHUB_CLIENT_ID nobody can prove they administer a repository: only admins map them.
+  const refused = await call('POST', '/repositories/alice', aliceToken, { repositories: ['https://github.com/octo/installed'] });
+  assert.equal(refused.status, 403, refused.text);
+  assert.equal(refused.json().code, 'GITHUB_LINKING_OFF');
+  assert.match(refused.json().message, /^octo\/installed was not added: only admins can connect repositories here, because GitHub account linking is not configured/);
+  assert.deepEqual((await call('GET', '/api/me', aliceToken)).json().github, { enabled: false, account: null });
+  assert.equal((await call('GET', '/api/github/link', aliceToken)).status, 404);
+
+  const posted = await call('POST', '/repositories/alice', opsToken, { repositories: ['https://github.com/octo/installed', 'Octo/Other'] });
   assert.equal(posted.status, 200, posted.text);
   assert.deepEqual(posted.json(), {
     username: 'alice',
@@ -89,8 +101,8 @@ test('the started service serves the endpoints with the statuses of the issue', 
   assert.equal((await call('GET', '/repositories/bob', aliceToken)).status, 403);
   assert.equal((await call('GET', '/repositories/Bob', opsToken)).status, 400);
 
-  const oidcToken = await issuer.token({ preferred_username: 'bob' });
-  const taken = await call('POST', '/repositories/bob', oidcToken, { repositories: ['octo/installed'] });
+  const oidcAdmin = await issuer.token({ preferred_username: 'dana', groups: ['hpc-admins'] });
+  const taken = await call('POST', '/repositories/bob', oidcAdmin, { repositories: ['octo/installed'] });
   assert.equal(taken.status, 409);
   assert.match(taken.json().message, /octo\/installed/);
   assert.doesNotMatch(taken.json().message, /alice/);
@@ -162,4 +174,73 @@ test('start-up problems name their variable, and a bad tokens file its entry, ne
   assert.match(half.output, /OIDC_AUDIENCE: is required with OIDC_ISSUER/);
   assert.match(half.output, /OIDC_ISSUER: must be an http\(s\) URL/);
   assert.match(half.output, /PORT: must be a port number/);
+});
+
+test('with GITHUB_CLIENT_ID the secret and the encryption key are required and checked at start, never repeated', async () => {
+  const badKey = `${randomBytes(20).toString('base64')}`;
+  const { code, output } = await runServiceToExit('repo-api', {
+    REDIS_URL: redisEnv.url,
+    API_TOKENS: join(dir, 'tokens.yaml'),
+    GITHUB_CLIENT_ID: 'Iv1.process',
+    TOKEN_ENCRYPTION_KEY: badKey,
+    PORT: '0',
+  });
+  assert.equal(code, 1);
+  assert.match(output, /GITHUB_CLIENT_SECRET: is required with GITHUB_CLIENT_ID/);
+  assert.match(output, /TOKEN_ENCRYPTION_KEY: must be 32 random bytes in base64/);
+  assert.ok(!output.includes(badKey));
+});
+
+test('started with linking against the simulated GitHub: a user links through the browser flow and adds a repository they administer', async () => {
+  const keys = await generateAppKeyPair();
+  const sim = await startGitHubSim({
+    app: { id: 31, publicKeyPem: keys.publicKeyPem },
+    oauth: { approveAs: 'alice-gh', users: [{ login: 'alice-gh', repositories: { 'alice-lab/*': 'admin' } }] },
+  });
+  sim.state.install({ account: 'alice-lab', repositories: 'all' });
+  const key = TokenCipher.generateKey();
+  writeFileSync(join(dir, 'client-secret'), `${sim.oauth.clientSecret}\n`);
+  writeFileSync(join(dir, 'token-key'), `${key}\n`);
+  const linked = await startService('repo-api', {
+    env: {
+      REDIS_URL: redisEnv.url,
+      REDIS_PREFIX: `${redisEnv.prefix}-linking`,
+      API_TOKENS: join(dir, 'tokens.yaml'),
+      GITHUB_URL: sim.url,
+      GITHUB_API_URL: sim.url,
+      GITHUB_CLIENT_ID: sim.state.app.clientId,
+      GITHUB_CLIENT_SECRET_FILE: join(dir, 'client-secret'),
+      TOKEN_ENCRYPTION_KEY_FILE: join(dir, 'token-key'),
+      WEB_DIST_DIR: join(dir, 'no-web-build'),
+      LOG_LEVEL: 'info',
+    },
+  });
+  try {
+    const flow = await linkGitHub(linked.url, aliceToken);
+    assert.equal(flow.final.searchParams.get('github'), 'linked', flow.hops.map((hop) => `${hop.status} ${hop.body}`).join('\n'));
+    const added = await fetch(`${linked.url}/repositories/alice`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${aliceToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ repositories: ['alice-lab/model', `${sim.url}/alice-lab/data`] }),
+    });
+    assert.equal(added.status, 200, await added.clone().text());
+    assert.deepEqual(((await added.json()) as { repositories: Array<{ url: string }> }).repositories.map((entry) => entry.url), [
+      `${sim.url}/alice-lab/data`,
+      `${sim.url}/alice-lab/model`,
+    ]);
+    const refused = await fetch(`${linked.url}/repositories/alice`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${aliceToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ repositories: ['someone-else/app'] }),
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { code: string }).code, 'NOT_REPOSITORY_ADMIN');
+  } finally {
+    assert.equal(await linked.stop(), 0);
+    await sim.close();
+  }
+  const output = linked.output();
+  assert.match(output, /GitHub account linked/);
+  for (const secret of [sim.oauth.clientSecret, key, ...sim.oauth.issuedTokens()]) assert.ok(!output.includes(secret), 'a secret is in the log');
+  await deletePrefix(redisEnv.redis, `${redisEnv.prefix}-linking`);
 });

@@ -258,7 +258,7 @@ test('every change is audited (who, when, before, after), readable by admins onl
   assert.equal(entries.length, 3);
   assert.deepEqual(
     entries.map((entry: { user: string; actor: string; reason: string }) => [entry.user, entry.actor, entry.reason]),
-    [['bob', 'bob', 'api'], ['alice', 'ops', 'admin'], ['alice', 'alice', 'api']],
+    [['bob', 'bob', 'api, GitHub admin bob-gh'], ['alice', 'ops', 'admin'], ['alice', 'alice', 'api, GitHub admin alice-gh']],
   );
   assert.deepEqual(entries[1].before, ['https://github.com/octo/one']);
   assert.deepEqual(entries[1].after, ['https://github.com/octo/one', 'https://github.com/octo/two']);

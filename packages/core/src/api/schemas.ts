@@ -79,6 +79,25 @@ export const replaceRepositoriesRequestSchema = {
   additionalProperties: false,
 } as const;
 
+export const githubLinkStatusSchema = {
+  $id: 'GitHubLinkStatus',
+  type: 'object',
+  description: 'The GitHub account linked to a cluster user, which must administer a repository before the user may connect it',
+  properties: {
+    enabled: { type: 'boolean', description: 'Whether account linking is on (GITHUB_CLIENT_ID); without it only admins connect repositories' },
+    account: {
+      type: ['object', 'null'],
+      properties: {
+        login: { type: 'string' },
+        id: { type: 'integer', description: "GitHub's user id" },
+        linkedAt: isoTime,
+      },
+      required: ['login', 'id', 'linkedAt'],
+    },
+  },
+  required: ['enabled', 'account'],
+} as const;
+
 export const meSchema = {
   $id: 'Me',
   type: 'object',
@@ -86,8 +105,9 @@ export const meSchema = {
     username: { type: 'string' },
     admin: { type: 'boolean' },
     via: { type: 'string', enum: ['oidc', 'token', 'session'] },
+    github: { $ref: 'GitHubLinkStatus#' },
   },
-  required: ['username', 'admin', 'via'],
+  required: ['username', 'admin', 'via', 'github'],
 } as const;
 
 export const publicConfigSchema = {
@@ -430,6 +450,7 @@ export const SHARED_SCHEMAS = [
   apiErrorSchema,
   repositoryListSchema,
   replaceRepositoriesRequestSchema,
+  githubLinkStatusSchema,
   meSchema,
   publicConfigSchema,
   sessionCreatedSchema,

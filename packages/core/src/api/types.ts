@@ -51,12 +51,53 @@ export interface ReplaceRepositoriesRequest {
 
 export type SignInMethod = 'oidc' | 'token' | 'session';
 
+/** The GitHub account linked to a cluster user (`GET /api/me`). */
+export interface GitHubAccountLink {
+  login: string;
+  /** GitHub's numeric user id: a login can be renamed, the id stays. */
+  id: number;
+  /** ISO time the account was linked (or last linked again). */
+  linkedAt: string;
+}
+
+export interface GitHubLinkStatus {
+  /** Whether account linking is on (`GITHUB_CLIENT_ID`); without it only admins connect repositories. */
+  enabled: boolean;
+  /** The linked account; null when none is, or its authorization ran out (link again). */
+  account: GitHubAccountLink | null;
+}
+
 /** `GET /api/me`. */
 export interface Me {
   username: string;
   admin: boolean;
   via: SignInMethod;
+  github: GitHubLinkStatus;
 }
+
+/**
+ * How linking a GitHub account ended: `GET /api/github/callback` sends the browser back to the
+ * web app with `?github=<outcome>` (and `&login=` for `linked` and `taken`).
+ * - `linked`: done; `denied`: the person declined on GitHub; `taken`: that GitHub account is
+ *   linked to another cluster account; `expired`: the attempt was too old, unknown or started
+ *   in another browser (start again); `failed`: GitHub refused the exchange; `unavailable`:
+ *   GitHub could not be reached.
+ */
+export const GITHUB_LINK_OUTCOMES = ['linked', 'denied', 'taken', 'expired', 'failed', 'unavailable'] as const;
+export type GitHubLinkOutcome = (typeof GITHUB_LINK_OUTCOMES)[number];
+
+/**
+ * Error codes of a `403` refusing to add a repository to a user's own list, which needs the
+ * GitHub account linked to them to administer it. The message names the repository.
+ */
+export const REPOSITORY_REFUSALS = {
+  /** Linking is off (no `GITHUB_CLIENT_ID`): only admins connect repositories. */
+  linkingOff: 'GITHUB_LINKING_OFF',
+  notLinked: 'GITHUB_NOT_LINKED',
+  /** The linked account's authorization ran out or was revoked, and could not be renewed. */
+  linkExpired: 'GITHUB_LINK_EXPIRED',
+  notAdmin: 'NOT_REPOSITORY_ADMIN',
+} as const;
 
 /** `GET /api/config` (public): how the web app signs people in. */
 export interface PublicConfig {

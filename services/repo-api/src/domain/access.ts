@@ -1,7 +1,8 @@
 /**
  * Who may do what. The mapping decides under whose cluster account a repository's CI code
  * runs, so these are security rules: a user reads and writes only their own list, an admin
- * any list; the operator views show a user only their own repositories' rows.
+ * any list; the operator views show a user only their own repositories' rows. What a user may
+ * add to their own list is decided in `repository-ownership.ts` (GitHub admins only).
  */
 import { CLUSTER_USERNAME_PATTERN, type SignInMethod } from '@gha-slurm/core/api/types';
 
@@ -20,11 +21,6 @@ export function isClusterUsername(value: unknown): value is string {
 
 export function mayManageList(principal: Principal, username: string): boolean {
   return principal.admin || principal.username === username;
-}
-
-/** What the audit log says about why a list changed. */
-export function changeReason(principal: Principal, username: string): string {
-  return principal.username === username ? 'api' : 'admin';
 }
 
 /** Which repositories' jobs and launches a caller may see: all, or those of their own list. */

@@ -3,7 +3,7 @@
  * the tests replace.
  */
 import type { ChangeNotice } from '@gha-slurm/core/domain/change-notice';
-import type { Installation } from '@gha-slurm/core/api/types';
+import type { GitHubAccountLink, Installation } from '@gha-slurm/core/api/types';
 import type { LaunchRetryJob } from '@gha-slurm/core/launch-retry';
 import type { Principal } from './access.ts';
 
@@ -48,4 +48,60 @@ export interface LaunchRetryQueue {
 export interface ChangeFeed {
   /** Calls `listener` for every change until the returned function is called. */
   subscribe(listener: (notice: ChangeNotice) => void): () => void;
+}
+
+/** A person's role on a GitHub repository, strongest first. */
+export type RepositoryPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read';
+
+/**
+ * What GitHub says about repositories, asked with the user's own token (of the GitHub account
+ * linked to them). Every `why` and `detail` is safe to show: it never holds a token or code.
+ */
+export type AdminCheck =
+  | { kind: 'not-linked' }
+  /** The authorization ran out or was revoked, and could not be renewed: link again. */
+  | { kind: 'link-expired'; login: string; why: string }
+  /** GitHub could not be asked now. */
+  | { kind: 'unavailable'; why: string }
+  | {
+      kind: 'checked';
+      login: string;
+      /** `permission` null: GitHub shows the account no such repository (`detail` may say why). */
+      repositories: Array<{ fullName: string; permission: RepositoryPermission | null; detail?: string }>;
+    };
+
+export interface RepositoryAdminCheck {
+  /** The linked GitHub account's permission on each repository (`owner/name`), per GitHub now. */
+  check(clusterUser: string, fullNames: string[]): Promise<AdminCheck>;
+}
+
+/** Starting to link a GitHub account: where GitHub sends the browser back, and then the web app. */
+export interface LinkStart {
+  clusterUser: string;
+  /** repo-api's callback, absolute (GitHub's `redirect_uri`). */
+  redirectUri: string;
+  /** The web app's path to return to afterwards. */
+  returnTo: string;
+}
+
+export type LinkFinish =
+  | { kind: 'linked'; clusterUser: string; link: GitHubAccountLink; returnTo: string }
+  /** That GitHub account is linked to another cluster user (not named). */
+  | { kind: 'taken'; login: string; returnTo: string }
+  /** Unknown or expired `state`, or a browser other than the one that started. */
+  | { kind: 'expired'; returnTo: string | null }
+  | { kind: 'failed'; why: string; returnTo: string }
+  | { kind: 'unavailable'; why: string; returnTo: string };
+
+/** Linking cluster users to GitHub accounts through the GitHub App's OAuth web flow. */
+export interface GitHubLinks {
+  linkOf(clusterUser: string): Promise<GitHubAccountLink | null>;
+  /** Forgets the link and its tokens; the link that was, if any. */
+  unlink(clusterUser: string): Promise<GitHubAccountLink | null>;
+  /** GitHub's authorize URL (with `state` and a PKCE challenge), and the value that binds the attempt to this browser. */
+  start(request: LinkStart): Promise<{ authorizeUrl: string; binding: string }>;
+  /** Exchanges the code GitHub sent back, learns the account and stores the link. */
+  finish(request: { state: string; code: string; binding: string | undefined }): Promise<LinkFinish>;
+  /** The attempt `state` names ended without a code (the person declined): forget it, and where to return. */
+  abandon(state: string): Promise<string | null>;
 }

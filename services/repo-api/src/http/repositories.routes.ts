@@ -1,8 +1,12 @@
 /**
  * `GET` and `POST /repositories/:username`: a cluster user's repository list, which decides
  * under whose account those repositories' CI runs. A user reads and replaces only their own
- * list, an admin any list. A replacement is all or nothing: a list naming a repository that
- * is mapped to someone else is refused whole (409, naming the repository, not the user).
+ * list, an admin any list. A user adds a repository only if the GitHub account linked to them
+ * is an admin of it on GitHub now (asked with their own token; `domain/repository-ownership.ts`);
+ * removing needs nothing, and an admin maps any repository to any user. A replacement is all
+ * or nothing: a list naming a repository that is mapped to someone else is refused whole (409,
+ * naming the repository, not the user), one adding a repository the user does not administer
+ * too (403, naming it and what was missing).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
@@ -10,15 +14,18 @@ import type { RepositoryList, ReplaceRepositoriesRequest } from '@gha-slurm/core
 import { usernameParamsSchema } from '@gha-slurm/core/api/schemas';
 import { HttpError } from '@gha-slurm/core/http/errors';
 import type { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
-import { changeReason, mayManageList, type Principal } from '../domain/access.ts';
-import type { InstallationChecker } from '../domain/ports.ts';
+import { mayManageList, type Principal } from '../domain/access.ts';
+import type { InstallationChecker, RepositoryAdminCheck } from '../domain/ports.ts';
 import { checkRepositoryList, describeProblems, fullNameOfUrl } from '../domain/repository-list.ts';
+import { additionsOf, changeReason, judgeAdditions, needsProof } from '../domain/repository-ownership.ts';
 import { principalOf } from './auth.ts';
 import { bearerSecurity, errorResponses } from './route-schemas.ts';
 
 export interface RepositoryRouteOptions {
   mapping: RepositoryMappingStore;
   installations: InstallationChecker | null;
+  /** Asks GitHub whether a user's linked account administers a repository; null: linking is off. */
+  adminCheck: RepositoryAdminCheck | null;
   githubWebUrl: string;
   changes: Counter<'outcome'>;
 }
@@ -74,11 +81,14 @@ export async function repositoryRoutes(app: FastifyInstance, options: Repository
       summary: "Replaces a cluster user's whole repository list, atomically",
       description:
         'Entries are repository URLs or owner/name, normalised to the canonical URL and compared case-insensitively; ' +
-        'duplicates collapse. A list naming a repository already mapped to another user is refused whole (409).',
+        'duplicates collapse. A list naming a repository already mapped to another user is refused whole (409). ' +
+        'A user may add a repository only if the GitHub account linked to them is an admin of it (asked with their own ' +
+        'token); otherwise 403 names it and what was missing (GITHUB_NOT_LINKED, GITHUB_LINK_EXPIRED, NOT_REPOSITORY_ADMIN, ' +
+        'GITHUB_LINKING_OFF). Removing is always allowed; admins map any repository to any user.',
       security: bearerSecurity,
       params: usernameParamsSchema,
       body: { $ref: 'ReplaceRepositoriesRequest#' },
-      response: { 200: { $ref: 'RepositoryList#' }, ...errorResponses(400, 401, 403, 409, 429) },
+      response: { 200: { $ref: 'RepositoryList#' }, ...errorResponses(400, 401, 403, 409, 429, 503) },
     },
   }, async (request) => {
     const { username } = request.params;
@@ -93,10 +103,46 @@ export async function repositoryRoutes(app: FastifyInstance, options: Repository
       options.changes.inc({ outcome: 'invalid' });
       throw new HttpError(400, 'TOO_MANY_ENTRIES', `at most ${check.max} repositories per user (the list has ${check.count})`);
     }
-    const result = await options.mapping.replace(username, check.repositories, {
-      actor: principal.username,
-      reason: changeReason(principal, username),
-    });
+    let result: Awaited<ReturnType<RepositoryMappingStore['replaceVerified']>>;
+    if (needsProof(principal)) {
+      // Additions are proven with GitHub, then written only if the list still holds the rest. When
+      // the list changed in between (an admin, a transfer), what became an addition is proven too.
+      const verified = new Set<string>();
+      let verifiedBy: string | undefined;
+      for (let attempt = 1; ; attempt++) {
+        const current = (await options.mapping.repositoriesOf(username)).map((url) => fullNameOfUrl(url).toLowerCase());
+        const added = additionsOf(current, check.repositories);
+        const unproven = added.filter((repository) => !verified.has(repository.key));
+        if (unproven.length > 0) {
+          const names = unproven.map((repository) => repository.fullName);
+          const verdict = judgeAdditions(unproven, options.adminCheck ? await options.adminCheck.check(username, names) : { kind: 'linking-off' }, username);
+          if (verdict.kind === 'unavailable') {
+            options.changes.inc({ outcome: 'unverified' });
+            throw new HttpError(503, 'GITHUB_UNAVAILABLE', verdict.message, { 'retry-after': '10' });
+          }
+          if (verdict.kind === 'refused') {
+            options.changes.inc({ outcome: 'refused' });
+            request.log.info({ username, repositories: names, code: verdict.code }, 'repository list refused: additions not administered by the linked GitHub account');
+            throw new HttpError(403, verdict.code, verdict.message);
+          }
+          for (const repository of unproven) verified.add(repository.key);
+          verifiedBy = verdict.verifiedBy;
+        }
+        result = await options.mapping.replaceVerified(username, check.repositories, verified, {
+          actor: principal.username,
+          reason: changeReason(principal, added.length > 0 ? verifiedBy : undefined),
+        });
+        if (result.kind !== 'unverified' || attempt === 3) break;
+      }
+    } else {
+      result = await options.mapping.replace(username, check.repositories, { actor: principal.username, reason: changeReason(principal) });
+    }
+    if (result.kind === 'unverified') {
+      // The list changed between the check and the write (a repository was taken off it meanwhile).
+      options.changes.inc({ outcome: 'conflict' });
+      const name = check.repositories.find((repository) => repository.key === result.repositoryKey)?.fullName ?? result.repositoryKey;
+      throw new HttpError(409, 'LIST_CHANGED', `your list changed while ${name} was being checked; nothing was changed. Reload the list and try again.`);
+    }
     if (result.kind === 'conflict') {
       options.changes.inc({ outcome: 'conflict' });
       const taken = check.repositories.find((repository) => repository.key === result.repositoryKey);

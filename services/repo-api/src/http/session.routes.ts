@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Me, SessionCreated } from '@gha-slurm/core/api/types';
-import type { SessionStore } from '../domain/ports.ts';
+import type { GitHubLinks, SessionStore } from '../domain/ports.ts';
 import { authenticate, principalOf, SESSION_COOKIE, type AuthSettings } from './auth.ts';
 import { bearerSecurity, errorResponses } from './route-schemas.ts';
 
@@ -17,6 +17,8 @@ export interface SessionRouteOptions {
   ttlSeconds: number;
   /** True when repo-api is served over https (PUBLIC_URL), whatever the request says. */
   alwaysSecure: boolean;
+  /** GitHub account links; null when linking is off. */
+  links: GitHubLinks | null;
 }
 
 export async function sessionRoutes(app: FastifyInstance, options: SessionRouteOptions) {
@@ -26,13 +28,14 @@ export async function sessionRoutes(app: FastifyInstance, options: SessionRouteO
     onRequest: authenticate(options.auth, { acceptCookie: false }),
     schema: {
       tags: ['session'],
-      summary: 'Who the caller is',
+      summary: 'Who the caller is, and the GitHub account linked to them',
       security: bearerSecurity,
       response: { 200: { $ref: 'Me#' }, ...errorResponses(401, 429) },
     },
   }, async (request): Promise<Me> => {
     const { username, admin, via } = principalOf(request);
-    return { username, admin, via };
+    const account = options.links ? await options.links.linkOf(username) : null;
+    return { username, admin, via, github: { enabled: options.links !== null, account } };
   });
 
   app.post('/api/session', {

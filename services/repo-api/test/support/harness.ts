@@ -2,6 +2,11 @@
  * Starts repo-api the way `main.ts` does, against the real Redis (a fresh prefix per harness),
  * with static tokens for three users, optionally an OIDC issuer and a fake GitHub on
  * loopback. Every log line is kept, so tests can check what was (not) logged.
+ *
+ * GitHub account linking: by default alice and bob are linked (in memory) to GitHub accounts
+ * that administer every repository, so tests of other rules can add repositories as users;
+ * `linking` runs the real linking against the simulated GitHub instead, and
+ * `githubAccounts: null` switches linking off (only admins map repositories).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +31,13 @@ import { OidcAuthenticator } from '../../src/adapters/oidc-authenticator.ts';
 import { RedisSessionStore } from '../../src/adapters/session.store.ts';
 import { SignIn } from '../../src/adapters/sign-in.ts';
 import { parseStaticTokens, StaticTokenAuthenticator } from '../../src/adapters/static-tokens.ts';
+import { GitHubAccounts } from '../../src/adapters/github-accounts.ts';
+import { GitHubLinkStore } from '../../src/adapters/github-link.store.ts';
+import { GitHubUserClient } from '../../src/adapters/github-user-client.ts';
+import { TokenCipher } from '../../src/adapters/token-cipher.ts';
+import type { GitHubLinks, RepositoryAdminCheck } from '../../src/domain/ports.ts';
 import type { FakeGitHub } from './fake-github.ts';
+import { everyoneAdmin } from './in-memory-github-accounts.ts';
 import type { OidcIssuer } from './oidc-issuer.ts';
 
 export interface HarnessOptions {
@@ -38,6 +49,12 @@ export interface HarnessOptions {
   sseHeartbeatMs?: number;
   publicUrl?: string;
   corsOrigins?: string[];
+  /** Linked GitHub accounts; default: alice and bob administer everything (in memory); null: linking off. */
+  githubAccounts?: (GitHubLinks & RepositoryAdminCheck) | null;
+  /** Real linking against a (simulated) GitHub: GITHUB_URL and GITHUB_API_URL are `url`. */
+  linking?: { url: string; clientId: string; clientSecret: string; encryptionKey?: string };
+  /** Listen on 127.0.0.1 (a random port), for tests that follow redirects with a real HTTP client. */
+  listen?: boolean;
 }
 
 export interface Harness {
@@ -48,6 +65,10 @@ export interface Harness {
   queues: Queue[];
   tokens: { alice: string; bob: string; ops: string };
   logs: string[];
+  /** With `listen`: the address it listens on. */
+  url: string;
+  /** With `linking`: the key the stored tokens are sealed with. */
+  encryptionKey: string;
   /** Headers for a request as `who`. */
   as(who: 'alice' | 'bob' | 'ops' | string): Record<string, string>;
   close(): Promise<void>;
@@ -102,6 +123,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const changes = new RedisChangeFeed(subscriber, env.prefix, logger);
   await changes.start();
   const stores = createStores(redis, env.prefix);
+  const encryptionKey = options.linking?.encryptionKey ?? TokenCipher.generateKey();
+  const githubAccounts = options.linking
+    ? new GitHubAccounts({
+        store: new GitHubLinkStore(redis, env.prefix),
+        client: new GitHubUserClient({
+          clientId: options.linking.clientId,
+          clientSecret: options.linking.clientSecret,
+          webUrl: options.linking.url,
+          apiUrl: options.linking.url,
+          timeoutMs: 5000,
+        }),
+        cipher: new TokenCipher(encryptionKey),
+        logger,
+      })
+    : options.githubAccounts === undefined
+      ? everyoneAdmin()
+      : options.githubAccounts;
   const emptyDist = mkdtempSync(join(tmpdir(), 'repo-api-nodist-'));
   rmSync(emptyDist, { recursive: true });
 
@@ -118,7 +156,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       staticTokens: true,
     },
     github,
-    githubWebUrl: 'https://github.com',
+    githubWebUrl: options.linking?.url ?? 'https://github.com',
+    githubAccounts,
     queues,
     launchRetries: new BullLaunchRetryQueue(queues[1]!),
     changes,
@@ -131,6 +170,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const app = await buildRepoApiApp(deps);
   await app.ready();
+  const url = options.listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : '';
 
   return {
     app,
@@ -140,6 +180,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queues,
     tokens,
     logs,
+    url,
+    encryptionKey,
     as(who) {
       const token = (tokens as Record<string, string>)[who] ?? who;
       return { authorization: `Bearer ${token}` };
