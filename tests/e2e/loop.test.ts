@@ -65,10 +65,24 @@ test('a burst with every awkward case ends with each job run once, on one of our
   await loop.sim.completeElsewhere(takenElsewhere.id);
 
   const shouldRun = [...ordinary, waiting];
-  await waitFor('every job to complete', async () => {
+  try {
+    await waitFor('every job to complete', async () => {
+      const jobs = await loop.sim.jobs();
+      return shouldRun.every((wanted) => jobs.find((job) => job.id === wanted.id)?.status === 'completed');
+    }, 150_000);
+  } catch (error) {
+    // Say where things stand, so a failure here can be read without rerunning.
     const jobs = await loop.sim.jobs();
-    return shouldRun.every((wanted) => jobs.find((job) => job.id === wanted.id)?.status === 'completed');
-  }, 150_000);
+    const stuck = jobs.filter((job) => job.status !== 'completed');
+    const records = await Promise.all(stuck.map(async (job) => ({ sim: job, record: await jobRecord(job.id).catch(() => null) })));
+    const launches = ((await loop.asAdmin('GET', '/api/launches?limit=200')) as { items: Array<{ id: string; state: string; forWorkflowJobId: number; servedWorkflowJobId?: number; events: Array<{ kind: string; detail?: string }> }> }).items;
+    const redis = new Redis(loop.redisUrl);
+    const holds = await new SlotStore(redis, loop.prefix).holds();
+    redis.disconnect();
+    console.error(JSON.stringify({ holds, launches: launches.map((l) => ({ id: l.id, state: l.state, for: l.forWorkflowJobId, served: l.servedWorkflowJobId, events: l.events.map((e) => `${e.kind}: ${e.detail ?? ''}`) })) }, null, 1));
+    console.error(JSON.stringify({ stuck: records.map(({ sim, record }) => ({ id: sim.id, repository: sim.repository, status: sim.status, runner: sim.runnerName, state: record?.state, events: record?.events, transitions: record?.transitions })), gateway: loop.gateway.jobs.map((job) => ({ runner: job.runnerName, state: job.state, outcome: job.outcome })) }, null, 1));
+    throw error;
+  }
 
   const jobs = new Map((await loop.sim.jobs()).map((job) => [job.id, job]));
   for (const wanted of shouldRun) {

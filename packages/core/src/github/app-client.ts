@@ -33,16 +33,26 @@ export interface GitHubApp {
   forInstallation(installationId: number): GitHubClient;
 }
 
-/** The shape `@octokit/auth-app` expects of a shared token cache. */
-function createTokenCache(maxEntries = 15_000) {
-  const entries = new Map<string, string>();
+/**
+ * The shape `@octokit/auth-app` expects of a shared token cache. Like the library's own cache,
+ * an entry lives 59 minutes: installation tokens live an hour, and the library does not check
+ * the expiry of what a cache returns.
+ */
+function createTokenCache(maxEntries = 15_000, maxAgeMs = 59 * 60 * 1000) {
+  const entries = new Map<string, { value: string; expiresAt: number }>();
   return {
     async get(key: string) {
-      return entries.get(key);
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      if (entry.expiresAt <= Date.now()) {
+        entries.delete(key);
+        return undefined;
+      }
+      return entry.value;
     },
     async set(key: string, value: string) {
       entries.delete(key);
-      entries.set(key, value);
+      entries.set(key, { value, expiresAt: Date.now() + maxAgeMs });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
   };

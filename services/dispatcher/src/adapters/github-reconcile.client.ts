@@ -83,13 +83,18 @@ export function createReconcileGitHub(github: GitHubApp): ReconcileGitHub {
     },
     async listQueuedJobs(repository, installationId) {
       const client = github.forInstallation(installationId);
-      const { data: runs } = await call<{ workflow_runs: Array<{ id: number }> }>(client, 'GET /repos/{owner}/{repo}/actions/runs', {
-        ...split(repository),
-        status: 'queued',
-        per_page: 100,
-      });
+      // A run is in_progress as soon as one of its jobs started, so queued jobs hide in both.
+      const runs: Array<{ id: number }> = [];
+      for (const status of ['queued', 'in_progress']) {
+        const { data } = await call<{ workflow_runs: Array<{ id: number }> }>(client, 'GET /repos/{owner}/{repo}/actions/runs', {
+          ...split(repository),
+          status,
+          per_page: 100,
+        });
+        runs.push(...data.workflow_runs);
+      }
       const jobs: QueuedJob[] = [];
-      for (const run of runs.workflow_runs) {
+      for (const run of runs) {
         const { data } = await call<{ jobs: Array<Record<string, unknown>> }>(client, 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs', {
           ...split(repository),
           run_id: run.id,

@@ -168,7 +168,10 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
     });
     if (serving) {
       await ctx.demand.releaseCover({ repository: serving.repository, profile: serving.profile }, serving.id);
-      await ctx.launches.clearInFlight(serving.id);
+      // A runner that took the job it was launched for is done being watched; one that took
+      // another job leaves its own job to the other's launch, and the reconciler checks that
+      // this job still gets a runner.
+      if (serving.forWorkflowJobId === record.workflowJobId) await ctx.launches.clearInFlight(serving.id);
     }
     log.info({ launchId: servingLaunchId, runnerName }, 'job taken by our runner');
   } else {

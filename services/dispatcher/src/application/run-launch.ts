@@ -5,7 +5,7 @@
  * on a failure that retrying cannot fix, the launch is dead-lettered for an operator.
  */
 import type { Logger } from '@gha-slurm/core/logger';
-import { advanceLaunch, appendBounded, type Launch, type LaunchEvent } from '@gha-slurm/core/domain/launch';
+import { advanceLaunch, appendBounded, launchIdFromRunnerName, type Launch, type LaunchEvent } from '@gha-slurm/core/domain/launch';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import { moveTo } from '../domain/job-lifecycle.ts';
 import type { DispatcherContext } from './context.ts';
@@ -41,9 +41,13 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
   const holder = { launchId, repository: launch.repository, clusterUser: launch.clusterUser };
   const at = ctx.now().toISOString();
 
-  // The job ended or a runner took it while this launch waited: nobody needs this runner.
+  // The job ended or a runner that is not ours took it while this launch waited: nobody needs
+  // this runner. But when one of OUR runners, launched for another job, took it, that other
+  // job now waits for this launch's runner: the swap GitHub's assignment makes.
   // (A relaunch by the reconciler finds its job already `launched`, with this launch's id.)
-  if (!job || job.launchId !== launchId || (job.state !== 'launching' && job.state !== 'launched')) {
+  const takenBy = launchIdFromRunnerName(job?.runnerName);
+  const swapped = takenBy !== null && takenBy !== launchId;
+  if (!job || job.launchId !== launchId || (job.state !== 'launching' && job.state !== 'launched' && !swapped)) {
     const why = job ? `job ${job.workflowJobId} is ${job.state} before its runner was started` : 'the job record expired';
     await ctx.launches.update(launchId, (current) => advanceLaunch(current, 'completed', { at, kind: 'lost-job', detail: `${why}; not launched` }));
     await ctx.slots.release(holder);

@@ -6,6 +6,8 @@
 import type { HookDelivery } from './github-port.ts';
 import { budgetLeft, type PassOutcome, type ReconcilerContext } from './context.ts';
 
+const OVERLAP_MS = 5000;
+
 const ok = (delivery: HookDelivery) => delivery.statusCode >= 200 && delivery.statusCode < 300;
 
 export async function reconcileMissedDeliveries(ctx: ReconcilerContext): Promise<PassOutcome> {
@@ -30,7 +32,9 @@ export async function reconcileMissedDeliveries(ctx: ReconcilerContext): Promise
     const page = await github.listDeliveries(cursor);
     for (const delivery of page.deliveries) {
       const at = Date.parse(delivery.deliveredAt);
-      if (at <= last) {
+      // GitHub's times have whole seconds: read a little before the mark, so a delivery in the
+      // same second as the last one seen is not skipped (the GUID set prevents a second redelivery).
+      if (at < last - OVERLAP_MS) {
         reachedMark = true;
         break;
       }

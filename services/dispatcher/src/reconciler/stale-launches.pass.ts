@@ -37,7 +37,7 @@ async function noteOnJob(ctx: ReconcilerContext, jobId: number, kind: string, de
 }
 
 /** A new launch for a job that is still queued, replacing `stale`. */
-export async function relaunch(ctx: ReconcilerContext, stale: Launch, reason: string): Promise<string | null> {
+export async function relaunch(ctx: ReconcilerContext, stale: Launch, reason: string, closeStale = true): Promise<string | null> {
   const newId = newLaunchId();
   const at = ctx.dispatcher.now().toISOString();
   let replaced = false;
@@ -52,9 +52,33 @@ export async function relaunch(ctx: ReconcilerContext, stale: Launch, reason: st
     };
   });
   if (!replaced || !job) return null;
-  await closeLaunch(ctx, stale, `replaced by launch ${newId}: ${reason}`);
+  if (closeStale) await closeLaunch(ctx, stale, `replaced by launch ${newId}: ${reason}`);
+  else await ctx.dispatcher.launches.clearInFlight(stale.id);
   await ensureLaunch(ctx.dispatcher, job, ctx.dispatcher.logger.child({ workflowJobId: job.workflowJobId, repository: job.repository, launchId: newId }));
   return newId;
+}
+
+/** A job whose launch's runner took another job, and that no runner took since. */
+async function checkLeftBehindJob(ctx: ReconcilerContext, launch: Launch, job: WorkflowJobRecord): Promise<void> {
+  const log = ctx.dispatcher.logger.child({ launchId: launch.id, workflowJobId: job.workflowJobId, repository: job.repository });
+  const status = await ctx.github!.getJob(job.repository, launch.installationId, job.workflowJobId);
+  if (status.kind === 'found' && (status.status === 'queued' || status.status === 'waiting')) {
+    const why = `its launch's runner took job ${launch.servedWorkflowJobId} and no runner took it since`;
+    const newId = await relaunch(ctx, launch, why, false);
+    if (newId) {
+      ctx.metrics.actions.inc({ pass: PASS, action: 'relaunched' });
+      log.warn({ newLaunchId: newId }, `relaunched a job: ${why}`);
+    }
+    return;
+  }
+  if (status.kind === 'gone') {
+    await ctx.dispatcher.jobs.update(job.workflowJobId, (current) => moveTo(current, 'completed', ctx.dispatcher.now().toISOString(), 'gone on GitHub (404); closed by the reconciler', { conclusion: 'gone' }));
+  } else {
+    await noteOnJob(ctx, job.workflowJobId, 'reconciled', `GitHub says the job is ${status.status}; its webhook never came`);
+    await handleWorkflowJob(ctx.dispatcher, { deliveryId: `reconciler-${launch.id}`, event: eventFromRecord(job, status.status === 'completed' ? 'completed' : 'in_progress', status) }, log);
+  }
+  await ctx.dispatcher.launches.clearInFlight(launch.id);
+  ctx.metrics.actions.inc({ pass: PASS, action: 'synced' });
 }
 
 export async function reconcileStaleLaunches(ctx: ReconcilerContext): Promise<PassOutcome> {
@@ -63,11 +87,22 @@ export async function reconcileStaleLaunches(ctx: ReconcilerContext): Promise<Pa
   const candidates = await ctx.dispatcher.launches.inFlightSince(now - shortest * 1000);
   for (const { launchId, acceptedAtMs } of candidates) {
     const launch = await ctx.dispatcher.launches.get(launchId);
+    const job = launch ? await ctx.dispatcher.jobs.get(launch.forWorkflowJobId) : null;
+    if (launch && (launch.state === 'running' || launch.state === 'completed')) {
+      // Its runner took another job; its own job was left to that job's launch. Still waiting?
+      const swapped = launch.servedWorkflowJobId !== undefined && launch.servedWorkflowJobId !== launch.forWorkflowJobId;
+      if (swapped && job && job.launchId === launch.id && (job.state === 'launching' || job.state === 'launched')) {
+        if (now - acceptedAtMs < staleBoundSeconds(ctx, launch, job) * 1000) continue;
+        if (!ctx.github) continue;
+        if (!budgetLeft(ctx)) return 'stopped-early';
+        await checkLeftBehindJob(ctx, launch, job);
+        continue;
+      }
+    }
     if (!launch || (launch.state !== 'submitted' && launch.state !== 'granted')) {
       await ctx.dispatcher.launches.clearInFlight(launchId);
       continue;
     }
-    const job = await ctx.dispatcher.jobs.get(launch.forWorkflowJobId);
     const since = launch.state === 'granted' ? Date.parse(launch.events.findLast((e) => e.kind === 'token-granted')?.at ?? '') || acceptedAtMs : acceptedAtMs;
     if (now - since < staleBoundSeconds(ctx, launch, job) * 1000) continue;
     const log = ctx.dispatcher.logger.child({ launchId, workflowJobId: launch.forWorkflowJobId, repository: launch.repository });
