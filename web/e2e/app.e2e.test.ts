@@ -19,21 +19,26 @@ import {
   startEnvironment,
   type Environment,
 } from './support/environment.ts';
+import { startLinkingGitHub, type LinkingGitHub } from './support/github.ts';
 
 const skip = browserMissing();
 
 describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Redis', () => {
   let env: Environment;
   let browser: Browser;
+  // GitHub (simulated), where users link the account that must administer what they connect.
+  let github: LinkingGitHub;
 
   beforeAll(async () => {
-    env = await startEnvironment();
+    github = await startLinkingGitHub();
+    env = await startEnvironment(github.env);
     browser = await launchBrowser();
   });
 
   afterAll(async () => {
     await browser?.close();
     await env?.stop();
+    await github?.close();
   });
 
   async function withPage(run: (page: Page) => Promise<void>, viewport?: { width: number; height: number }) {
@@ -55,7 +60,7 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
     return page.getByRole('list', { name: 'Repositories of alice' }).getByRole('listitem');
   }
 
-  it('signs in with a token, adds a repository (checked as typed), and still shows it after a reload', async () => {
+  it('signs in with a token, links a GitHub account, adds a repository it administers (checked as typed), and still shows it after a reload', async () => {
     await withPage(async (page) => {
       await page.goto(env.baseUrl);
       await page.getByRole('heading', { name: 'Sign in to gha-slurm', exact: true }).waitFor();
@@ -71,11 +76,21 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       // Keyboard and screen-reader users land on the new page's heading, not on nothing.
       expect(await page.evaluate(() => document.activeElement?.tagName + ' ' + document.activeElement?.textContent)).toBe('H1 My repositories');
 
+      // Connecting a repository needs a linked GitHub account that is an admin of it: GitHub and back.
+      const account = page.getByRole('region', { name: 'GitHub account' });
+      await account.getByText('No GitHub account is linked to alice').waitFor();
+      github.sim.oauth.approveAs('alice-gh');
+      await account.getByRole('link', { name: 'Link your GitHub account' }).click();
+      await page.getByRole('status').filter({ hasText: 'Your GitHub account alice-gh is linked.' }).waitFor();
+      await account.getByText(/^Linked to GitHub account alice-gh/).waitFor();
+      expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/repos');
+      await screenshot(page, 'github-linked');
+
       const field = page.getByRole('textbox', { name: 'Repository' });
       await field.fill('octo-org');
       await field.blur();
       await page.getByText(/Not a GitHub repository: expected owner\/name/).waitFor();
-      await field.fill('https://github.com/Octo-Org/hpc-app');
+      await field.fill(`${github.sim.url}/Octo-Org/hpc-app`);
       await page.getByText('Will add Octo-Org/hpc-app.').waitFor();
       await page.getByRole('button', { name: 'Add' }).click();
       await page.getByText('Added Octo-Org/hpc-app.').waitFor();
@@ -88,7 +103,7 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       await screenshot(page, 'repositories');
 
       const stored = await callApi(env, env.tokens.alice, 'GET', '/repositories/alice');
-      expect((stored.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual(['https://github.com/Octo-Org/hpc-app']);
+      expect((stored.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual([`${github.sim.url}/Octo-Org/hpc-app`]);
     });
   });
 
@@ -114,9 +129,53 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
     });
 
     const bobs = await callApi(env, env.tokens.ops, 'GET', '/repositories/bob');
-    expect((bobs.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual(['https://github.com/octo-org/taken']);
+    expect((bobs.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual([`${github.sim.url}/octo-org/taken`]);
     const alices = await callApi(env, env.tokens.alice, 'GET', '/repositories/alice');
-    expect((alices.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual(['https://github.com/Octo-Org/hpc-app']);
+    expect((alices.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual([`${github.sim.url}/Octo-Org/hpc-app`]);
+  });
+
+  it("refuses a repository the linked GitHub account only writes to, and one from a user with no linked account, offering to link", async () => {
+    await withPage(async (page) => {
+      await signIn(page, env.baseUrl, env.tokens.alice, '/repos');
+      const field = page.getByRole('textbox', { name: 'Repository' });
+      await field.fill('octo-org/only-write');
+      const answer = page.waitForResponse((response) => response.url().endsWith('/repositories/alice') && response.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Add' }).click();
+      expect((await answer).status()).toBe(403);
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      const text = await alert.innerText();
+      expect(text).toContain('Your GitHub account is not an admin of it.');
+      expect(text).toContain('your GitHub account alice-gh is not an admin of octo-org/only-write (it has write access)');
+      expect(text).toContain('Nothing was changed.');
+      await alert.getByRole('link', { name: 'Link another GitHub account' }).waitFor();
+      expect(await field.inputValue()).toBe('octo-org/only-write');
+      await screenshot(page, 'repositories-403');
+    });
+
+    // bob has no linked account: the refusal offers to link one, and after GitHub he can add his repository.
+    await withPage(async (page) => {
+      await signIn(page, env.baseUrl, env.tokens.bob, '/repos');
+      await page.getByRole('textbox', { name: 'Repository' }).fill('bob-lab/tool');
+      await page.getByRole('button', { name: 'Add' }).click();
+      const alert = page.getByRole('alert');
+      await alert.getByText('Link your GitHub account first.').waitFor();
+      expect(await alert.innerText()).toContain('bob-lab/tool was not added: no GitHub account is linked to your cluster account bob.');
+      github.sim.oauth.approveAs('bob-gh');
+      await alert.getByRole('link', { name: 'Link your GitHub account' }).click();
+      await page.getByRole('status').filter({ hasText: 'Your GitHub account bob-gh is linked.' }).waitFor();
+      // What was typed survived the trip to GitHub.
+      expect(await page.getByRole('textbox', { name: 'Repository' }).inputValue()).toBe('bob-lab/tool');
+      await page.getByRole('button', { name: 'Add' }).click();
+      await page.getByText('Added bob-lab/tool.').waitFor();
+    });
+    const bobs = await callApi(env, env.tokens.ops, 'GET', '/repositories/bob');
+    expect((bobs.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual([
+      `${github.sim.url}/bob-lab/tool`,
+      `${github.sim.url}/octo-org/taken`,
+    ]);
+    const audit = await callApi(env, env.tokens.ops, 'GET', '/api/audit?user=bob&count=1');
+    expect((audit.body as { entries: Array<{ actor: string; reason: string }> }).entries[0]).toMatchObject({ actor: 'bob', reason: 'api, GitHub admin bob-gh' });
   });
 
   it('removes a repository after a confirmation', async () => {
@@ -310,9 +369,10 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
 
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
       await page.getByRole('heading', { name: 'Audit log', exact: true }).waitFor();
-      const audit = page.getByRole('row').filter({ hasText: 'bob' }).first();
+      // The admin's change to bob's list, marked as an admin's (no GitHub check was made for it).
+      const audit = page.getByRole('row').filter({ hasText: 'octo-org/taken' }).first();
       await audit.waitFor();
-      expect(await audit.innerText()).toContain('octo-org/taken');
+      expect(await audit.innerText()).toMatch(/bob\s+ops \(admin\)/);
       await screenshot(page, 'audit');
 
       // The dashboard opens with the session cookie the app got at sign-in (no bearer header):

@@ -5,6 +5,7 @@
  */
 import type {
   AuditList,
+  GitHubLinkStatus,
   AuditQuery,
   JobDetail,
   JobList,
@@ -24,6 +25,7 @@ import { query, type ApiClient } from './client.ts';
 
 export const queryKeys = {
   config: ['config'] as const,
+  me: ['me'] as const,
   repositories: (username: string) => ['repositories', username] as const,
   jobs: (filter: JobListQuery) => ['jobs', filter] as const,
   allJobs: ['jobs'] as const,
@@ -55,6 +57,7 @@ export function endpoints(api: ApiClient) {
     me: () => api.get<Me>('/api/me'),
     createSession: () => api.post<SessionCreated>('/api/session'),
     endSession: () => api.delete('/api/session'),
+    unlinkGitHub: () => api.delete<GitHubLinkStatus>('/api/me/github'),
 
     repositories: (username: string) => api.get<RepositoryList>(`/repositories/${encodeURIComponent(username)}`),
     replaceRepositories: (username: string, body: ReplaceRepositoriesRequest) =>

@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/react';
+import { cleanup, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { RepositoryEntry } from '@gha-slurm/core/api/types';
@@ -111,6 +111,44 @@ describe('the add-repository form', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent(
       "You are signed in as alice and may change only your own list (this is bob's). Sign in as bob, or ask an admin.",
     );
+  });
+
+  it('on 403 from the ownership rule says what is missing and offers to link (another) GitHub account', async () => {
+    const refusals = [
+      {
+        code: 'NOT_REPOSITORY_ADMIN',
+        message: 'octo-org/app was not added: your GitHub account alice-gh is not an admin of octo-org/app (it has write access). Only an admin of a repository may connect it to a cluster account: ask one of its admins to connect it, or an admin here. Nothing was changed.',
+        title: 'Your GitHub account is not an admin of it.',
+        offer: 'Link another GitHub account',
+      },
+      {
+        code: 'GITHUB_LINK_EXPIRED',
+        message: 'octo-org/app was not added: the authorization of your GitHub account alice-gh has expired and GitHub would not renew it (bad_refresh_token). Link your GitHub account again, then add it; nothing was changed.',
+        title: 'Your GitHub authorization has run out.',
+        offer: 'Link your GitHub account again',
+      },
+      {
+        code: 'GITHUB_LINKING_OFF',
+        message: 'octo-org/app was not added: only admins can connect repositories here, because GitHub account linking is not configured (GITHUB_CLIENT_ID is not set). Ask an admin to connect it for you; nothing was changed.',
+        title: 'Only admins can connect repositories here.',
+        offer: null,
+      },
+    ];
+    for (const refusal of refusals) {
+      const onAdd = vi.fn<OnAdd>(async () => {
+        throw new ApiError(403, refusal.code, refusal.message);
+      });
+      const { input, user } = renderForm(onAdd, { renderAction: (action) => <a href="/api/github/link">{action.label}</a> });
+      await user.type(input, 'octo-org/app{Enter}');
+      const alert = await screen.findByRole('alert');
+      expect(alert).toHaveTextContent(`${refusal.title} ${refusal.message}`);
+      if (refusal.offer) expect(within(alert).getByRole('link', { name: refusal.offer })).toBeInTheDocument();
+      else expect(within(alert).queryByRole('link')).not.toBeInTheDocument();
+      expect(within(alert).queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
+      expect(input).toHaveValue('octo-org/app');
+      cleanup();
+      sessionStorage.clear();
+    }
   });
 
   it('on a lost connection keeps the entry, says nothing changed, and retries on request', async () => {

@@ -3,7 +3,7 @@
  * repo-api uses (`parseRepositoryName`). What was typed survives every failure: it stays in
  * the field, and in sessionStorage, so even a lost sign-in or a reload does not lose it.
  */
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { RepositoryEntry } from '@gha-slurm/core/api/types';
 import { InvalidRepositoryName, parseRepositoryName, type RepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { describeListChangeError, type ListChangeProblem } from './list-errors.ts';
@@ -67,9 +67,11 @@ export interface AddRepositoryFormProps {
   /** sessionStorage key that keeps an unsent entry across reloads and sign-ins. */
   draftKey?: string;
   disabled?: boolean;
+  /** Shows what a refusal offers besides retrying (linking a GitHub account). */
+  renderAction?: (action: NonNullable<ListChangeProblem['action']>) => ReactNode;
 }
 
-export function AddRepositoryForm({ existing, githubUrl, onAdd, signedInAs, listOwner, draftKey, disabled }: AddRepositoryFormProps) {
+export function AddRepositoryForm({ existing, githubUrl, onAdd, signedInAs, listOwner, draftKey, disabled, renderAction }: AddRepositoryFormProps) {
   const [value, setValue] = useState(() => readDraft(draftKey));
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -162,6 +164,7 @@ export function AddRepositoryForm({ existing, githubUrl, onAdd, signedInAs, list
               Try again
             </button>
           )}
+          {problem.action && renderAction?.(problem.action)}
         </div>
       )}
       {added && (

@@ -3,6 +3,7 @@
  * already name the repository and the rule (its 409 never names the other user); these add
  * the next step and say that nothing was changed.
  */
+import { REPOSITORY_REFUSALS } from '@gha-slurm/core/api/types';
 import { ApiError, NetworkError } from '../api/client.ts';
 
 export interface ListChangeProblem {
@@ -10,6 +11,39 @@ export interface ListChangeProblem {
   message: string;
   /** Whether sending the same request again may work (show a retry button). */
   retryable: boolean;
+  /** What the person can do about it besides retrying: link (again, or another) GitHub account. */
+  action?: { kind: 'link-github'; label: string };
+}
+
+/** The 403s of the ownership rule: the linked GitHub account must administer what is added. */
+function describeOwnershipRefusal(error: ApiError): ListChangeProblem | null {
+  switch (error.code) {
+    case REPOSITORY_REFUSALS.notLinked:
+      return {
+        title: 'Link your GitHub account first',
+        message: error.message,
+        retryable: false,
+        action: { kind: 'link-github', label: 'Link your GitHub account' },
+      };
+    case REPOSITORY_REFUSALS.linkExpired:
+      return {
+        title: 'Your GitHub authorization has run out',
+        message: error.message,
+        retryable: false,
+        action: { kind: 'link-github', label: 'Link your GitHub account again' },
+      };
+    case REPOSITORY_REFUSALS.notAdmin:
+      return {
+        title: 'Your GitHub account is not an admin of it',
+        message: `${error.message} If another GitHub account of yours is an admin, link that one instead.`,
+        retryable: false,
+        action: { kind: 'link-github', label: 'Link another GitHub account' },
+      };
+    case REPOSITORY_REFUSALS.linkingOff:
+      return { title: 'Only admins can connect repositories here', message: error.message, retryable: false };
+    default:
+      return null;
+  }
 }
 
 export function describeListChangeError(error: unknown, context: { signedInAs: string; listOwner: string }): ListChangeProblem {
@@ -25,6 +59,9 @@ export function describeListChangeError(error: unknown, context: { signedInAs: s
   }
   switch (error.status) {
     case 409:
+      if (error.code === 'LIST_CHANGED') {
+        return { title: 'Your list changed meanwhile', message: error.message, retryable: true };
+      }
       return {
         title: 'This repository belongs to another cluster account',
         message: /admin/i.test(error.message)
@@ -45,7 +82,7 @@ export function describeListChangeError(error: unknown, context: { signedInAs: s
         retryable: false,
       };
     case 403:
-      return {
+      return describeOwnershipRefusal(error) ?? {
         title: 'Not allowed',
         message:
           context.signedInAs === context.listOwner
@@ -56,6 +93,9 @@ export function describeListChangeError(error: unknown, context: { signedInAs: s
     case 429:
       return { title: 'Too many requests', message: 'repo-api is limiting requests from this browser. Wait a minute, then try again.', retryable: true };
     default:
+      if (error.code === 'GITHUB_UNAVAILABLE') {
+        return { title: 'GitHub could not be asked', message: error.message, retryable: true };
+      }
       if (error.status >= 500) {
         return {
           title: 'repo-api could not save it',

@@ -1,4 +1,5 @@
 import { useMe } from '../auth/session.tsx';
+import { GitHubAccountPanel } from '../github/github-account.tsx';
 import { PageHeading } from '../layout/page.tsx';
 import { RepositoryManager } from './repository-manager.tsx';
 
@@ -7,6 +8,7 @@ export function MyRepositoriesPage() {
   return (
     <>
       <PageHeading title="My repositories" />
+      <GitHubAccountPanel returnTo="/repos" />
       <RepositoryManager username={me.username} />
     </>
   );

@@ -11,6 +11,7 @@ import { parseRepositoryName, type RepositoryName } from '@gha-slurm/core/domain
 import { queryKeys } from '../api/endpoints.ts';
 import { useMe, useSession } from '../auth/session.tsx';
 import { Empty, Loading, LoadError } from '../layout/page.tsx';
+import { GitHubLinkButton } from '../github/github-account.tsx';
 import { AddRepositoryForm } from './add-repository-form.tsx';
 import { describeListChangeError, type ListChangeProblem } from './list-errors.ts';
 
@@ -186,6 +187,7 @@ export function RepositoryManager({ username }: { username: string }) {
         listOwner={username}
         draftKey={`gha-slurm.draft.${username}`}
         disabled={list.isPending && !list.isError}
+        renderAction={(action) => <GitHubLinkButton label={action.label} primary />}
       />
       <div ref={outcomeRef} tabIndex={-1} className="outcome">
         {removeProblem && (

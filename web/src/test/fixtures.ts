@@ -1,11 +1,16 @@
 /** Records shaped as repo-api answers them, for component tests. */
-import type { Launch, PublicConfig, WorkflowJobRecord } from '@gha-slurm/core/api/types';
+import type { Launch, Me, PublicConfig, WorkflowJobRecord } from '@gha-slurm/core/api/types';
 
 export const config: PublicConfig = {
   oidc: null,
   staticTokens: true,
   github: { url: 'https://github.com', appInstallUrl: 'https://github.com/apps/gha-slurm/installations/new' },
 };
+
+/** `GET /api/me` of a user, with linking on and no GitHub account linked unless given. */
+export function me(overrides: Partial<Me> = {}): Me {
+  return { username: 'alice', admin: false, via: 'token', github: { enabled: true, account: null }, ...overrides };
+}
 
 export function job(overrides: Partial<WorkflowJobRecord> = {}): WorkflowJobRecord {
   return {
