@@ -38,6 +38,8 @@ export interface LoopOptions {
   gateway?: { queueDelayMs?: [number, number]; jobWaitMs?: number; runMs?: [number, number]; mode?: 'token' | 'jit' };
   /** Extra dispatcher variables (reconciler intervals and bounds). */
   dispatcherEnv?: Record<string, string>;
+  /** Dispatcher replicas, all consuming the same queues. */
+  dispatchers?: number;
 }
 
 export async function startLoop(options: LoopOptions) {
@@ -94,23 +96,26 @@ export async function startLoop(options: LoopOptions) {
       startService('repo-api', { env: { ...common, ...app, PORT: String(ports.api), GITHUB_URL: simUrl, API_TOKENS: tokensFile } }),
     ]);
     started.push(ingest!, broker!, api!);
-    const dispatcher = await startService('dispatcher', {
-      env: {
-        ...common,
-        ...app,
-        PORT: String(ports.dispatcher),
-        SLURM_GATEWAY_URL: gatewayUrl,
-        SLURM_GATEWAY_SECRET: gatewaySecret,
-        TOKEN_BROKER_URL: broker!.url,
-        LAUNCH_SIGNING_KEY: launchKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        RUNNER_PROFILES: profilesFile,
-        GATEWAY_BACKOFF_MS: '150',
-        SLOT_POLL_MS: '200',
-        RECONCILE_SLOTS_EVERY_SECONDS: '1',
-        ...options.dispatcherEnv,
-      },
-    });
-    started.push(dispatcher);
+    const dispatcherEnv = {
+      ...common,
+      ...app,
+      SLURM_GATEWAY_URL: gatewayUrl,
+      SLURM_GATEWAY_SECRET: gatewaySecret,
+      TOKEN_BROKER_URL: broker!.url,
+      LAUNCH_SIGNING_KEY: launchKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      RUNNER_PROFILES: profilesFile,
+      GATEWAY_BACKOFF_MS: '150',
+      SLOT_POLL_MS: '200',
+      RECONCILE_SLOTS_EVERY_SECONDS: '1',
+      ...options.dispatcherEnv,
+    };
+    const dispatchers: RunningService[] = [];
+    for (let replica = 0; replica < (options.dispatchers ?? 1); replica++) {
+      const dispatcher = await startService('dispatcher', { env: { ...dispatcherEnv, PORT: String(replica === 0 ? ports.dispatcher : await freePort()) } });
+      dispatchers.push(dispatcher);
+      started.push(dispatcher);
+    }
+    const dispatcher = dispatchers[0]!;
 
     const asAdmin = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`${api!.url}${path}`, {
@@ -129,7 +134,7 @@ export async function startLoop(options: LoopOptions) {
       sim: simClient(simUrl),
       simUrl,
       gateway,
-      services: { ingest: ingest!, broker: broker!, api: api!, dispatcher },
+      services: { ingest: ingest!, broker: broker!, api: api!, dispatcher, dispatchers },
       asAdmin,
       /** Connects repositories to a cluster user through repo-api, as an admin. */
       connect: (user: string, repositories: string[]) => asAdmin('POST', `/repositories/${user}`, { repositories }),

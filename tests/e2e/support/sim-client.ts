@@ -58,3 +58,28 @@ export function simClient(baseUrl: string) {
 }
 
 export type SimClient = ReturnType<typeof simClient>;
+
+export interface SimDelivery {
+  id: number;
+  guid: string;
+  redelivery: boolean;
+  status_code: number;
+  event: string;
+  action: string | null;
+}
+
+/** Extra control calls of the simulator: webhook faults, deliveries, runners not made by us. */
+export function simControl(baseUrl: string) {
+  const sim = `${baseUrl}/_sim`;
+  return {
+    dropWebhooks: (rule: { times?: number; probability?: number; event?: string; action?: string }) => send(`${sim}/webhook-faults`, 'POST', rule),
+    clearWebhookFaults: () => send(`${sim}/webhook-faults`, 'DELETE'),
+    async deliveries(): Promise<SimDelivery[]> {
+      return (await send<{ deliveries: SimDelivery[] }>(`${sim}/deliveries`, 'GET')).deliveries;
+    },
+    addRunner: (runner: { repository: string; name: string; status: 'online' | 'offline'; busy?: boolean }) => send(`${sim}/runners`, 'POST', runner),
+    async runners(repository: string): Promise<Array<{ id: number; name: string; status: string }>> {
+      return (await send<{ runners: Array<{ id: number; name: string; status: string }> }>(`${sim}/runners?repository=${encodeURIComponent(repository)}`, 'GET')).runners;
+    },
+  };
+}
