@@ -12,11 +12,16 @@
  *   SIM_INSTALL             repositories the App is installed on at start, comma-separated
  *                           `owner/name` (or `owner/*` for all of an owner's), one installation per owner
  *   SIM_WEBHOOK_DROP_RATE   fraction of deliveries lost on the way (0 to 1, default 0)
+ *   GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET   the App's OAuth client, as repo-api has it (default: made up)
+ *   SIM_OAUTH_APPROVE_AS    the GitHub user the authorize page approves as (default: nobody, it declines)
+ *   SIM_OAUTH_USERS         users and their roles: `login:owner/name=role,owner/*=role;login2:...`
+ *                           (roles admin, maintain, write, triage, read; see oauth-state.ts)
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, httpUrl, loadConfig, port, requiredString } from '@gha-slurm/core/config';
 import { startGitHubSim } from './github-sim.ts';
+import { parseSimOAuthUsers } from './oauth-state.ts';
 
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -37,6 +42,16 @@ const schema = z.object({
       (value) => value === undefined || value.split(',').every((entry) => /^[A-Za-z0-9][A-Za-z0-9-]*\/(\*|[A-Za-z0-9._-]+)$/.test(entry.trim())),
       'must be comma-separated owner/name (or owner/*)',
     ),
+  GITHUB_CLIENT_ID: z.string().trim().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().trim().min(1).optional(),
+  SIM_OAUTH_APPROVE_AS: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, 'must be a GitHub login').optional(),
+  SIM_OAUTH_USERS: z.string().optional().superRefine((value, context) => {
+    try {
+      parseSimOAuthUsers(value ?? '');
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
   SIM_WEBHOOK_DROP_RATE: z.coerce.number({ error: 'must be a number from 0 to 1' }).min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').default(0),
 });
 
@@ -73,7 +88,8 @@ function installations(value: string | undefined): Map<string, string[] | 'all'>
 
 const ownUrl = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
 const sim = await startGitHubSim({
-  app: { id: config.GITHUB_APP_ID, publicKeyPem },
+  app: { id: config.GITHUB_APP_ID, publicKeyPem, clientId: config.GITHUB_CLIENT_ID },
+  oauth: { clientSecret: config.GITHUB_CLIENT_SECRET, approveAs: config.SIM_OAUTH_APPROVE_AS, users: parseSimOAuthUsers(config.SIM_OAUTH_USERS ?? '') },
   host: config.HOST,
   port: config.PORT,
   webUrl: config.GITHUB_URL ?? config.GITHUB_API_URL ?? ownUrl,

@@ -145,7 +145,9 @@ export class GitHubSimOAuth {
   private nextUserId = 5_000_000;
 
   constructor(private readonly state: GitHubSimState, options: SimOAuthOptions = {}) {
-    const { users = [], ...settings } = options;
+    const { users = [], ...given } = options;
+    // An option given as undefined (an unset variable) keeps its default.
+    const settings = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<SimOAuthSettings>;
     this.settings = { ...DEFAULT_OAUTH_SETTINGS, clientSecret: randomBytes(20).toString('hex'), ...settings };
     for (const user of users) {
       this.addUser(user.login, user);
@@ -363,4 +365,27 @@ export class GitHubSimOAuth {
     this.expireUserTokens(login);
     this.expireRefreshTokens(login);
   }
+}
+
+/**
+ * Users and their roles from one line, for the simulator run as a process (`SIM_OAUTH_USERS`):
+ * users separated by `;`, each `login:` then grants separated by `,`, each `owner/name=role` or
+ * `owner/*=role`. `demo-user:demo-lab/*=admin,demo-lab/docs=write;eve:demo-lab/docs=read`.
+ * Throws an error saying which part is wrong.
+ */
+export function parseSimOAuthUsers(spec: string): SimUserOptions[] {
+  const users: SimUserOptions[] = [];
+  for (const part of spec.split(';').map((item) => item.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})):(.*)$/.exec(part);
+    if (!match) throw new Error(`"${part}": expected login:owner/name=role,...`);
+    const repositories: Record<string, RepositoryRole> = {};
+    for (const grant of match[2]!.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const [repository = '', role = ''] = grant.split('=');
+      if (!/^[A-Za-z0-9][A-Za-z0-9-]*\/(\*|[A-Za-z0-9._-]+)$/.test(repository)) throw new Error(`"${grant}": expected owner/name or owner/* before =`);
+      if (!(REPOSITORY_ROLES as readonly string[]).includes(role)) throw new Error(`"${grant}": the role must be one of ${REPOSITORY_ROLES.join(', ')}`);
+      repositories[repository] = role as RepositoryRole;
+    }
+    users.push({ login: match[1]!, repositories });
+  }
+  return users;
 }

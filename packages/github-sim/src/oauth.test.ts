@@ -175,3 +175,15 @@ test('GET /user and GET /repos/{owner}/{repo} answer the user token with the use
   assert.equal(sim.calls.count(USER_ROUTES.repository, { repository: 'octo-lab/hpc-app' }), 3);
   assert.equal(sim.calls.count(USER_ROUTES.user), 1);
 });
+
+test('SIM_OAUTH_USERS: users and their roles from one line, or an error naming the bad part', async () => {
+  const { parseSimOAuthUsers } = await import('./oauth-state.ts');
+  assert.deepEqual(parseSimOAuthUsers('demo-user:demo-lab/*=admin, demo-lab/docs=write; eve:demo-lab/docs=read'), [
+    { login: 'demo-user', repositories: { 'demo-lab/*': 'admin', 'demo-lab/docs': 'write' } },
+    { login: 'eve', repositories: { 'demo-lab/docs': 'read' } },
+  ]);
+  assert.deepEqual(parseSimOAuthUsers(''), []);
+  assert.throws(() => parseSimOAuthUsers('demo-user'), /"demo-user": expected login:owner\/name=role/);
+  assert.throws(() => parseSimOAuthUsers('demo-user:demo-lab=admin'), /"demo-lab=admin": expected owner\/name or owner\/\* before =/);
+  assert.throws(() => parseSimOAuthUsers('demo-user:demo-lab/x=owner'), /the role must be one of admin, maintain, write, triage, read/);
+});
