@@ -10,6 +10,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { generateAppKeyPair } from '@gha-slurm/github-sim/app-keys';
 import { OAUTH_ROUTES, startGitHubSim, USER_ROUTES, type GitHubSim } from '@gha-slurm/github-sim/github-sim';
+import { createLogger } from '@gha-slurm/core/logger';
+import { GitHubAccounts } from '../src/adapters/github-accounts.ts';
+import { GitHubLinkStore } from '../src/adapters/github-link.store.ts';
+import { GitHubUserClient } from '../src/adapters/github-user-client.ts';
 import { TokenCipher, TokenCipherError } from '../src/adapters/token-cipher.ts';
 import { safeReturnPath } from '../src/http/github-link.routes.ts';
 import { linkGitHub, type LinkFlow } from './support/github-link-flow.ts';
@@ -313,6 +317,23 @@ test('unlinking forgets the link and its token', async () => {
   assert.equal((await replace('bob', ['bob-lab/tool'])).json().code, 'GITHUB_NOT_LINKED');
   // The account is free again.
   assert.equal((await link('alice', 'bob-gh')).final.searchParams.get('github'), 'linked');
+});
+
+test('two replicas renewing the same expired token at once: GitHub is asked once (a refresh token works once), both get the new token', async () => {
+  const replica = (name: string) =>
+    new GitHubAccounts({
+      store: new GitHubLinkStore(h.redis, h.prefix),
+      client: new GitHubUserClient({ clientId: CLIENT_ID, clientSecret, webUrl: sim.url, apiUrl: sim.url }),
+      cipher: new TokenCipher(h.encryptionKey),
+      logger: createLogger({ name, level: 'silent' }),
+    });
+  assert.equal((await me('alice')).github.account.login, 'bob-gh');
+  sim.oauth.expireUserTokens('bob-gh');
+  const refreshes = sim.calls.count(OAUTH_ROUTES.accessToken);
+  const [first, second] = await Promise.all([replica('one').check('alice', ['bob-lab/tool']), replica('two').check('alice', ['bob-lab/x'])]);
+  assert.deepEqual(first, { kind: 'checked', login: 'bob-gh', repositories: [{ fullName: 'bob-lab/tool', permission: 'admin' }] });
+  assert.deepEqual(second, { kind: 'checked', login: 'bob-gh', repositories: [{ fullName: 'bob-lab/x', permission: 'admin' }] });
+  assert.equal(sim.calls.count(OAUTH_ROUTES.accessToken), refreshes + 1, 'one refresh for both');
 });
 
 test('secrets (client secret, codes, user and refresh tokens, the key) appear in no log line and no answer', async () => {
