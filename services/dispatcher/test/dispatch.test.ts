@@ -188,3 +188,23 @@ test('log lines about a job carry delivery, job, repository and launch ids, and 
   assert.ok(!h.logLines.join('').includes(token));
   assert.ok(!h.logLines.join('').includes(h.gateway.secret));
 });
+
+test("a bigger profile's runner taking a smaller job leaves its own job a new launch at once", async () => {
+  const big = newJobId();
+  const small = newJobId();
+  await h.deliver({ action: 'queued', jobId: big, repository: 'octo/other', labels: [...LABELS, '32gb'] });
+  await h.deliver({ action: 'queued', jobId: small, repository: 'octo/other', labels: LABELS });
+  await h.settle();
+  const bigLaunch = (await jobs.get(big))!.launchId!;
+  const smallLaunch = (await jobs.get(small))!.launchId!;
+  // GitHub gives the bigmem runner the small job (its labels fit): the bigmem job has no runner.
+  await h.deliver({ action: 'in_progress', jobId: small, repository: 'octo/other', labels: LABELS, runnerName: `slurm-${bigLaunch}` });
+  await h.settle();
+  const record = await jobs.get(big);
+  assert.notEqual(record?.launchId, bigLaunch, 'the bigmem job has a new launch');
+  assert.equal(record?.relaunchCount, 1);
+  assert.match(record!.events.find((e) => e.kind === 'relaunched')!.detail!, /of another pool/);
+  const relaunch = h.gateway.requests.find((request) => request.body.runnerName === `slurm-${record!.launchId}`);
+  assert.equal(relaunch?.body.partition, '32GBRAM');
+  assert.equal((await launches.get(smallLaunch))?.state, 'submitted', "the small job's launch is still on its way (the broker decides whether it is needed)");
+});

@@ -14,6 +14,7 @@ import type { WorkflowJobEvent, WorkflowJobRecord } from '@gha-slurm/core/domain
 import { applyEvent, moveTo, newJobRecord } from '../domain/job-lifecycle.ts';
 import { decideLaunch } from '../domain/launch-decision.ts';
 import type { DispatcherContext } from './context.ts';
+import { rebalancePool } from './rebalance-pool.ts';
 
 export function newLaunchId(): string {
   return randomBytes(8).toString('hex');
@@ -172,6 +173,10 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
       // another job leaves its own job to the other's launch, and the reconciler checks that
       // this job still gets a runner.
       if (serving.forWorkflowJobId === record.workflowJobId) await ctx.launches.clearInFlight(serving.id);
+      // A runner of one pool took a job of another: its own pool may now lack a runner.
+      else if (record.profile && record.profile !== serving.profile) {
+        await rebalancePool(ctx, { repository: serving.repository, profile: serving.profile }, log);
+      }
     }
     log.info({ launchId: servingLaunchId, runnerName }, 'job taken by our runner');
   } else {

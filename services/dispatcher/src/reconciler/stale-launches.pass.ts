@@ -5,9 +5,10 @@
  * running or queued are handled as the webhook would have been; a job still queued gets a new
  * launch, a bounded number of times with growing waits.
  */
-import { advanceLaunch, appendBounded, type Launch } from '@gha-slurm/core/domain/launch';
+import { appendBounded, type Launch } from '@gha-slurm/core/domain/launch';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
-import { ensureLaunch, handleWorkflowJob, newLaunchId } from '../application/handle-workflow-job.ts';
+import { handleWorkflowJob } from '../application/handle-workflow-job.ts';
+import { closeLaunch as closeLaunchOf, replaceLaunch } from '../application/replace-launch.ts';
 import { moveTo } from '../domain/job-lifecycle.ts';
 import { budgetLeft, type PassOutcome, type ReconcilerContext } from './context.ts';
 import { eventFromRecord } from './synthetic-event.ts';
@@ -23,13 +24,7 @@ export function staleBoundSeconds(ctx: ReconcilerContext, launch: Launch, job: W
   return base * 2 ** (job?.relaunchCount ?? 0);
 }
 
-async function closeLaunch(ctx: ReconcilerContext, launch: Launch, detail: string) {
-  const at = ctx.dispatcher.now().toISOString();
-  await ctx.dispatcher.launches.update(launch.id, (current) => advanceLaunch(current, 'completed', { at, kind: 'abandoned', detail }));
-  await ctx.dispatcher.slots.release({ launchId: launch.id, repository: launch.repository, clusterUser: launch.clusterUser });
-  await ctx.dispatcher.demand.releaseCover({ repository: launch.repository, profile: launch.profile }, launch.id);
-  await ctx.dispatcher.launches.clearInFlight(launch.id);
-}
+const closeLaunch = (ctx: ReconcilerContext, launch: Launch, detail: string) => closeLaunchOf(ctx.dispatcher, launch, detail);
 
 async function noteOnJob(ctx: ReconcilerContext, jobId: number, kind: string, detail: string, launchId?: string) {
   const at = ctx.dispatcher.now().toISOString();
@@ -37,25 +32,8 @@ async function noteOnJob(ctx: ReconcilerContext, jobId: number, kind: string, de
 }
 
 /** A new launch for a job that is still queued, replacing `stale`. */
-export async function relaunch(ctx: ReconcilerContext, stale: Launch, reason: string, closeStale = true): Promise<string | null> {
-  const newId = newLaunchId();
-  const at = ctx.dispatcher.now().toISOString();
-  let replaced = false;
-  const job = await ctx.dispatcher.jobs.update(stale.forWorkflowJobId, (current) => {
-    replaced = current.launchId === stale.id && (current.state === 'launching' || current.state === 'launched');
-    if (!replaced) return null;
-    return {
-      ...current,
-      launchId: newId,
-      relaunchCount: (current.relaunchCount ?? 0) + 1,
-      events: appendBounded(current.events, { at, kind: 'relaunched', detail: reason, launchId: newId }),
-    };
-  });
-  if (!replaced || !job) return null;
-  if (closeStale) await closeLaunch(ctx, stale, `replaced by launch ${newId}: ${reason}`);
-  else await ctx.dispatcher.launches.clearInFlight(stale.id);
-  await ensureLaunch(ctx.dispatcher, job, ctx.dispatcher.logger.child({ workflowJobId: job.workflowJobId, repository: job.repository, launchId: newId }));
-  return newId;
+export function relaunch(ctx: ReconcilerContext, stale: Launch, reason: string, closeStale = true): Promise<string | null> {
+  return replaceLaunch(ctx.dispatcher, stale, reason, closeStale);
 }
 
 /** A job whose launch's runner took another job, and that no runner took since. */
