@@ -172,15 +172,19 @@ export class GitHubAccounts implements GitHubLinks, RepositoryAdminCheck {
     }
   }
 
-  /** A usable user token of `clusterUser`, renewed first when expired (or `force`d: GitHub refused it). */
-  private async tokenFor(clusterUser: string, force = false): Promise<TokenResult> {
+  /**
+   * A usable user token of `clusterUser`, renewed first when expired, or when it is `refused`
+   * (GitHub answered 401 to it) and no newer one is stored already.
+   */
+  private async tokenFor(clusterUser: string, refused?: string): Promise<TokenResult> {
     const link = await this.store.get(clusterUser);
     if (!link) return { kind: 'not-linked' };
     const tokens = this.open(clusterUser, link);
     if (!tokens) {
       return { kind: 'link-expired', login: link.login, why: 'cannot be read with the current TOKEN_ENCRYPTION_KEY (it was changed)' };
     }
-    if (!force && (tokens.ae === null || tokens.ae - EXPIRY_MARGIN_MS > Date.now())) return { kind: 'token', token: tokens.a, link };
+    const usable = refused === undefined ? tokens.ae === null || tokens.ae - EXPIRY_MARGIN_MS > Date.now() : tokens.a !== refused;
+    if (usable) return { kind: 'token', token: tokens.a, link };
     const pending = this.renewing.get(clusterUser);
     if (pending) return pending;
     const renewal = this.renew(clusterUser, link, tokens).finally(() => this.renewing.delete(clusterUser));
@@ -259,7 +263,7 @@ export class GitHubAccounts implements GitHubLinks, RepositoryAdminCheck {
           if (!(error instanceof GitHubUserError)) throw error;
           if (error.kind === 'unauthorized' && attempt === 0) {
             // GitHub stopped accepting the token (revoked, or expired early): renew it once, for every worker.
-            renewal ??= this.tokenFor(clusterUser, true);
+            renewal ??= this.tokenFor(clusterUser, current.token);
             current = await renewal;
             if (current.kind !== 'token') outcome.stop ??= current;
             continue;
