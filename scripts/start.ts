@@ -20,6 +20,7 @@ import { Supervisor, type ProcessSpec } from './start/supervisor.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 
+const DEMO_GITHUB_LOGIN = 'demo-user';
 const PORTS = { ingest: 3001, broker: 3002, api: 3003, dispatcher: 3004, githubSim: 3100, gatewaySim: 3101 };
 const SERVICES = ['webhook-ingest', 'token-broker', 'repo-api', 'dispatcher'] as const;
 const serviceEntry = (name: string) => join('services', name, 'src', 'main.ts');
@@ -71,6 +72,10 @@ if (!demo) {
       API_TOKENS: config.apiTokensFile,
       GITHUB_API_URL: githubUrl,
       GITHUB_URL: githubUrl,
+      GITHUB_CLIENT_ID: config.oauthClientId,
+      GITHUB_CLIENT_SECRET: config.oauthClientSecret,
+      TOKEN_ENCRYPTION_KEY: config.tokenEncryptionKey,
+      PUBLIC_URL: `http://localhost:${PORTS.api}`,
       GITHUB_APP_ID: config.appId,
       GITHUB_PRIVATE_KEY: config.appPrivateKey,
     },
@@ -100,6 +105,12 @@ if (!demo) {
       WEBHOOK_URL: `http://127.0.0.1:${PORTS.ingest}/webhook`,
       GITHUB_URL: githubUrl,
       SIM_INSTALL: [...DEMO_REPOSITORIES, UNCONNECTED_REPOSITORY].map((name) => `${DEMO_OWNER}/${name}`).join(','),
+      // "Link your GitHub account" approves at once as demo-user, who administers the demo
+      // repositories but may only write to the student project: connecting it is refused.
+      GITHUB_CLIENT_ID: config.oauthClientId,
+      GITHUB_CLIENT_SECRET: config.oauthClientSecret,
+      SIM_OAUTH_APPROVE_AS: DEMO_GITHUB_LOGIN,
+      SIM_OAUTH_USERS: `${DEMO_GITHUB_LOGIN}:${DEMO_OWNER}/*=admin,${DEMO_OWNER}/${UNCONNECTED_REPOSITORY}=write`,
     },
   });
   specs.push({
@@ -129,7 +140,7 @@ if (!demo) {
     });
   banner = `gha-slurm demo is running (no GitHub App configured; set GITHUB_APP_ID, or write .env, to run for real).
   admin page      http://localhost:${PORTS.api}
-  sign in as      ${DEMO_USER}: ${config.userToken}
+  sign in as      ${DEMO_USER}: ${config.userToken}   (then "Link your GitHub account": you are GitHub's ${DEMO_GITHUB_LOGIN})
                   ${DEMO_ADMIN} (admin): ${config.adminToken}
   webhook intake  http://localhost:${PORTS.ingest}/webhook   (secret in ${join('.data', 'demo', 'webhook-secret')})
   demo keys and tokens live in .data/demo; Redis at ${redis.url}`;

@@ -19,6 +19,10 @@ export interface DemoConfig {
   adminToken: string;
   apiTokensFile: string;
   runnerProfilesFile: string;
+  /** The App's OAuth client, for linking GitHub accounts against the simulated GitHub. */
+  oauthClientId: string;
+  oauthClientSecret: string;
+  tokenEncryptionKey: string;
 }
 
 function keep(file: string, make: () => string): string {
@@ -83,5 +87,8 @@ limits:
     adminToken,
     apiTokensFile,
     runnerProfilesFile,
+    oauthClientId: 'Iv1.demo',
+    oauthClientSecret: keep(join(dir, 'oauth-client-secret'), random),
+    tokenEncryptionKey: keep(join(dir, 'token-encryption-key'), () => randomBytes(32).toString('base64')),
   };
 }
