@@ -54,27 +54,8 @@ export function ensureDemoConfig(root: string): DemoConfig {
     `# Demo sign-in tokens (made by npm start; not for production)\ntokens:\n  - token: "${userToken}"\n    username: ${DEMO_USER}\n  - token: "${adminToken}"\n    username: ${DEMO_ADMIN}\n    admin: true\n`,
     { mode: 0o600 },
   );
-  const runnerProfilesFile = join(dir, 'runner-profiles.yaml');
-  writeFileSync(
-    runnerProfilesFile,
-    `profiles:
-  - name: default
-    labels: [self-hosted, slurm, linux, x64]
-    partition: gha
-    cpus: 4
-    memory: 8G
-    duration: "02:00:00"
-  - name: bigmem
-    labels: [self-hosted, slurm, linux, x64, 32gb]
-    partition: 32GBRAM
-    cpus: 8
-    memory: 32G
-    duration: "04:00:00"
-limits:
-  maxRunnersPerRepository: 4
-  maxRunnersPerClusterUser: 8
-`,
-  );
+  // The shipped example, as an operator would start from it.
+  const runnerProfilesFile = join(root, 'config', 'runner-profiles.example.yaml');
   return {
     dir,
     webhookSecret: keep(join(dir, 'webhook-secret'), random),

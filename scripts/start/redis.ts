@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '@gha-slurm/core/redis';
 import { freePort } from '@gha-slurm/core/testing/service-process';
 
 export interface RedisForStart {
@@ -15,18 +15,6 @@ export interface RedisForStart {
   server?: ChildProcess;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 export const HOW_TO_GET_REDIS = `gha-slurm needs Redis 6.2 or newer. Either
   - set REDIS_URL to one you have, or
@@ -37,11 +25,11 @@ export const HOW_TO_GET_REDIS = `gha-slurm needs Redis 6.2 or newer. Either
 
 export async function findOrStartRedis(projectRoot: string): Promise<RedisForStart> {
   if (process.env.REDIS_URL) {
-    if (await answers(process.env.REDIS_URL)) return { url: process.env.REDIS_URL };
+    if (await redisAnswers(process.env.REDIS_URL)) return { url: process.env.REDIS_URL };
     throw new Error(`REDIS_URL is set but nothing answers at it.\n${HOW_TO_GET_REDIS}`);
   }
   const local = 'redis://127.0.0.1:6379';
-  if (await answers(local)) return { url: local };
+  if (await redisAnswers(local)) return { url: local };
   if (spawnSync('redis-server', ['--version']).error) throw new Error(HOW_TO_GET_REDIS);
 
   const dir = join(projectRoot, '.data', 'redis');
@@ -54,7 +42,7 @@ export async function findOrStartRedis(projectRoot: string): Promise<RedisForSta
   );
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (await answers(url)) return { url, server };
+    if (await redisAnswers(url)) return { url, server };
     if (server.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -57,3 +57,17 @@ export function describeRedisUrl(url: string): string {
     return '(unparseable Redis URL)';
   }
 }
+
+/** Whether a Redis answers PING at `url` within a second; for start-up scripts and tests. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}

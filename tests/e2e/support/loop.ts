@@ -7,6 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { GatewaySim } from '@gha-slurm/gateway-sim/gateway-sim';
 import { httpRunnerHost } from '@gha-slurm/gateway-sim/runner-host';
@@ -14,23 +15,8 @@ import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testin
 import { freePort, startProcess, startService, type RunningService } from '@gha-slurm/core/testing/service-process';
 import { simClient } from './sim-client.ts';
 
-export const PROFILES_YAML = `profiles:
-  - name: default
-    labels: [self-hosted, slurm, linux, x64]
-    partition: gha
-    cpus: 4
-    memory: 8G
-    duration: "02:00:00"
-  - name: bigmem
-    labels: [self-hosted, slurm, linux, x64, 32gb]
-    partition: 32GBRAM
-    cpus: 8
-    memory: 32G
-    duration: "04:00:00"
-limits:
-  maxRunnersPerRepository: 6
-  maxRunnersPerClusterUser: 10
-`;
+/** The shipped example profiles (default, and bigmem for `32gb` jobs), as an operator starts. */
+const EXAMPLE_PROFILES = fileURLToPath(new URL('../../../config/runner-profiles.example.yaml', import.meta.url));
 
 export interface LoopOptions {
   /** Installations: owner → repositories. */
@@ -52,8 +38,7 @@ export async function startLoop(options: LoopOptions) {
   const adminToken = secret();
   const appKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const launchKey = generateKeyPairSync('ed25519');
-  const profilesFile = join(dir, 'profiles.yaml');
-  writeFileSync(profilesFile, PROFILES_YAML);
+  const profilesFile = EXAMPLE_PROFILES;
   const tokensFile = join(dir, 'api-tokens.yaml');
   writeFileSync(tokensFile, `tokens:\n  - token: "${adminToken}"\n    username: ops\n    admin: true\n`);
 

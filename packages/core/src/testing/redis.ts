@@ -15,23 +15,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { redisAnswers } from '../redis.ts';
 
 let resolved: Promise<string> | undefined;
 const cleanups: Array<() => void> = [];
 process.once('exit', () => cleanups.forEach((cleanup) => cleanup()));
 
-async function answersPing(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 async function fromContainer(): Promise<string | null> {
   try {
@@ -77,7 +66,7 @@ async function fromBinary(): Promise<string | null> {
   });
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 50; attempt++) {
-    if (await answersPing(url)) return url;
+    if (await redisAnswers(url)) return url;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return null;
@@ -86,7 +75,7 @@ async function fromBinary(): Promise<string | null> {
 async function resolveRedisUrl(): Promise<string> {
   if (process.env.REDIS_URL) return process.env.REDIS_URL;
   const local = 'redis://127.0.0.1:6379';
-  if (await answersPing(local)) return local;
+  if (await redisAnswers(local)) return local;
   const candidate = (await fromContainer()) ?? (await fromBinary());
   if (candidate) return candidate;
   throw new Error(

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { loadRunnerProfiles, parseRunnerProfiles, RunnerProfilesError } from './runner-profiles.file.ts';
 
@@ -59,4 +60,10 @@ test('a missing field, an unknown field, a duplicate name and a YAML error are r
 
 test('an unreadable file says so', () => {
   assert.throws(() => loadRunnerProfiles('/nonexistent/profiles.yaml'), /cannot read the file \(ENOENT\)/);
+});
+
+test('the example file the project ships loads as documented', () => {
+  const { profiles, limits } = loadRunnerProfiles(fileURLToPath(new URL('../../../../config/runner-profiles.example.yaml', import.meta.url)));
+  assert.deepEqual(profiles.map((profile) => [profile.name, profile.memoryMb, profile.durationMinutes]), [['default', 8192, 120], ['bigmem', 32768, 240]]);
+  assert.deepEqual(limits, { maxRunnersPerRepository: 20, maxRunnersPerClusterUser: 50 });
 });
