@@ -21,8 +21,11 @@ before(async () => {
       RECONCILE_STALE_LAUNCHES_EVERY_SECONDS: '1',
       RECONCILE_UNSEEN_JOBS_EVERY_SECONDS: '2',
       RECONCILE_RUNNERS_EVERY_SECONDS: '5',
-      RECONCILE_TOKEN_REQUEST_BOUND_SECONDS: '4',
-      RECONCILE_GRANTED_BOUND_SECONDS: '5',
+      // Short enough to repair within the test, long enough that a loaded CI machine's slow
+      // runner is not mistaken for a lost one (each mistake costs a relaunch, and they are bounded).
+      RECONCILE_TOKEN_REQUEST_BOUND_SECONDS: '8',
+      RECONCILE_GRANTED_BOUND_SECONDS: '8',
+      RECONCILE_MAX_RELAUNCHES: '6',
     },
   });
   await loop.connect('alice', ['lossy/one', 'lossy/two']);
@@ -34,14 +37,24 @@ test('with deliveries dropped at random, every job still runs exactly once', { t
   await control.dropWebhooks({ probability: 0.3, event: 'workflow_job' });
   const jobs = [];
   for (let i = 0; i < 10; i++) jobs.push(await loop.sim.createJob({ repository: i % 2 ? 'lossy/one' : 'lossy/two', labels: SLURM, name: `random-${i}` }));
-  const finished = await Promise.all(
-    jobs.map((job) =>
-      waitFor(`job ${job.id} to run on our runner`, async () => {
-        const found = (await loop.sim.jobs()).find((candidate) => candidate.id === job.id);
-        return found?.status === 'completed' && found.runnerName?.startsWith(RUNNER_NAME_PREFIX) ? found : null;
-      }, 150_000),
-    ),
-  );
+  let finished;
+  try {
+    finished = await Promise.all(
+      jobs.map((job) =>
+        waitFor(`job ${job.id} to run on our runner`, async () => {
+          const found = (await loop.sim.jobs()).find((candidate) => candidate.id === job.id);
+          return found?.status === 'completed' && found.runnerName?.startsWith(RUNNER_NAME_PREFIX) ? found : null;
+        }, 150_000),
+      ),
+    );
+  } catch (error) {
+    // Where things stand, to read a failure without rerunning.
+    const stuck = (await loop.sim.jobs()).filter((job) => job.status !== 'completed');
+    const records = await Promise.all(stuck.map((job) => loop.asAdmin('GET', `/api/jobs/${job.id}`).catch((e: Error) => e.message)));
+    const launches = await loop.asAdmin('GET', '/api/launches?limit=100');
+    console.error(JSON.stringify({ stuck, records, launches: launches.items.map((l: { id: string; state: string; forWorkflowJobId: number; servedWorkflowJobId?: number; events: Array<{ kind: string; detail?: string }> }) => ({ id: l.id, state: l.state, for: l.forWorkflowJobId, served: l.servedWorkflowJobId, events: l.events.map((e) => `${e.kind}: ${e.detail ?? ''}`) })), gateway: loop.gateway.jobs.map((job) => ({ runner: job.runnerName, state: job.state, outcome: job.outcome })) }, null, 1));
+    throw error;
+  }
   await control.clearWebhookFaults();
   const runners = finished.map((job) => job.runnerName);
   assert.equal(new Set(runners).size, runners.length, 'one runner per job, each job once');
