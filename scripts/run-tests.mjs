@@ -27,10 +27,20 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
-);
+// The end-to-end tests start every service and both simulators; run them one file at a time
+// after the rest, so they do not compete with each other for the machine's cores.
+const endToEnd = files.filter((file) => file.startsWith('tests/'));
+const others = files.filter((file) => !file.startsWith('tests/'));
+const run = (group, concurrency) =>
+  group.length === 0
+    ? { status: 0 }
+    : spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...group], {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+      });
+const first = run(others, 2);
+const second = run(endToEnd, 1);
+const result = { status: first.status === 0 && second.status === 0 ? 0 : 1 };
 console.log(`\nran ${files.length} test files: ${files.map((file) => relative(root, join(root, file))).join(', ')}`);
 process.exit(result.status ?? 1);

@@ -55,7 +55,7 @@ test('a burst with every awkward case ends with each job run once, on one of our
 
   // One job is cancelled while it runs.
   const cancelledLate = await loop.sim.createJob({ repository: 'lab-a/two', labels: SLURM, name: 'cancel-late' });
-  await waitFor('the late-cancelled job to start', async () => (await loop.sim.jobs('lab-a/two')).find((job) => job.id === cancelledLate.id && job.status === 'in_progress'), 60_000);
+  await waitFor('the late-cancelled job to start', async () => (await loop.sim.jobs('lab-a/two')).find((job) => job.id === cancelledLate.id && job.status === 'in_progress'), 120_000);
   await loop.sim.cancel(cancelledLate.id);
 
   // The waiting job gets no runner while approval is pending.
