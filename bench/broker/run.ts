@@ -22,7 +22,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +35,7 @@ import { generateAppKeyPair } from '@gha-slurm/github-sim/app-keys';
 import { APP_ROUTES, RUNNER_ROUTES, startGitHubSim } from '@gha-slurm/github-sim/github-sim';
 import { prepareLaunches } from './fixtures.ts';
 import { runLoad, type LoadResult } from './load.ts';
+import { freePort } from '@gha-slurm/core/testing/service-process';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOAL_GRANTS_PER_SECOND = 3000;
@@ -58,16 +58,6 @@ const connections = Number(args.connections);
 const rounds = Number(args.rounds);
 const repositoryCount = Number(args.repositories);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Target {
   name: string;
