@@ -219,18 +219,8 @@ export interface InstallationList {
 }
 
 /** `GET /api/audit` (admin): changes to repository lists, newest first. */
-export interface AuditEntry {
-  /** Stream id; pass it as `before` to read the next page. */
-  id: string;
-  /** Whose list changed. */
-  user: string;
-  /** Who changed it. */
-  actor: string;
-  at: string;
-  reason: string;
-  before: string[];
-  after: string[];
-}
+export type { AuditEntry } from '../domain/audit-entry.ts';
+import type { AuditEntry } from '../domain/audit-entry.ts';
 
 export interface AuditQuery {
   user?: string;

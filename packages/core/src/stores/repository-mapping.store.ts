@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import { repositoryKey, type RepositoryName } from '../domain/repository-name.ts';
+import type { AuditEntry } from '../domain/audit-entry.ts';
 import { storeKeys } from './keys.ts';
 
 const REPLACE = `
@@ -96,15 +97,7 @@ export type ReplaceResult =
 /** `replaceVerified`: also refused when an addition was not verified (`repositoryKey`). */
 export type VerifiedReplaceResult = ReplaceResult | { kind: 'unverified'; repositoryKey: string };
 
-export interface AuditEntry {
-  id: string;
-  user: string;
-  actor: string;
-  at: string;
-  reason: string;
-  before: string[];
-  after: string[];
-}
+export type { AuditEntry } from '../domain/audit-entry.ts';
 
 export interface RepositoryOwner {
   clusterUser: string;
@@ -122,6 +115,11 @@ export class RepositoryMappingStore {
     if (typeof (redis as unknown as Record<string, unknown>).ghaslurmReplaceVerifiedRepositories !== 'function') {
       redis.defineCommand('ghaslurmReplaceVerifiedRepositories', { lua: REPLACE_VERIFIED });
     }
+  }
+
+  /** The keys both list-replacing scripts take, in their order. */
+  private listKeys(user: string): [string, string, string, string, string] {
+    return [this.keys.repositoryOwner, this.keys.repositoryUrl, this.keys.userRepositories(user), this.keys.mappedUsers, this.keys.mappingAudit];
   }
 
   /** The cluster user a repository (`owner/name`, any case) runs as, or null. */
@@ -152,11 +150,7 @@ export class RepositoryMappingStore {
     const pairs = repositories.flatMap((repository) => [repository.key, repository.url]);
     const result = await this.redis.ghaslurmReplaceRepositories(
       5,
-      this.keys.repositoryOwner,
-      this.keys.repositoryUrl,
-      this.keys.userRepositories(user),
-      this.keys.mappedUsers,
-      this.keys.mappingAudit,
+      ...this.listKeys(user),
       user,
       change.actor,
       new Date().toISOString(),
@@ -184,11 +178,7 @@ export class RepositoryMappingStore {
     const pairs = repositories.flatMap((repository) => [repository.key, repository.url]);
     const result = await this.redis.ghaslurmReplaceVerifiedRepositories(
       5,
-      this.keys.repositoryOwner,
-      this.keys.repositoryUrl,
-      this.keys.userRepositories(user),
-      this.keys.mappedUsers,
-      this.keys.mappingAudit,
+      ...this.listKeys(user),
       String(verified.length),
       ...verified,
       user,
@@ -248,7 +238,7 @@ export class RepositoryMappingStore {
         (connection as unknown as Record<string, unknown>).ghaslurmReplaceRepositories ?? connection.defineCommand('ghaslurmReplaceRepositories', { lua: REPLACE });
         const result = await connection
           .multi()
-          .ghaslurmReplaceRepositories(5, this.keys.repositoryOwner, this.keys.repositoryUrl, userKey, this.keys.mappedUsers, this.keys.mappingAudit,
+          .ghaslurmReplaceRepositories(5, ...this.listKeys(owner.clusterUser),
             owner.clusterUser, change.actor, new Date().toISOString(), change.reason, ...pairs)
           .exec();
         if (result === null) continue; // the list changed meanwhile: read it again
