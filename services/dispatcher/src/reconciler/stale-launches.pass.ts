@@ -41,7 +41,9 @@ async function checkLeftBehindJob(ctx: ReconcilerContext, launch: Launch, job: W
   const log = ctx.dispatcher.logger.child({ launchId: launch.id, workflowJobId: job.workflowJobId, repository: job.repository });
   const status = await ctx.github!.getJob(job.repository, launch.installationId, job.workflowJobId);
   if (status.kind === 'found' && (status.status === 'queued' || status.status === 'waiting')) {
-    const why = `its launch's runner took job ${launch.servedWorkflowJobId} and no runner took it since`;
+    const why = launch.servedWorkflowJobId !== undefined
+      ? `its launch's runner took job ${launch.servedWorkflowJobId} and no runner took it since`
+      : `its launch ended (${launch.state}) without running it, and no runner took it since`;
     const newId = await relaunch(ctx, launch, why, false);
     if (newId) {
       ctx.metrics.actions.inc({ pass: PASS, action: 'relaunched' });
@@ -66,10 +68,12 @@ export async function reconcileStaleLaunches(ctx: ReconcilerContext): Promise<Pa
   for (const { launchId, acceptedAtMs } of candidates) {
     const launch = await ctx.dispatcher.launches.get(launchId);
     const job = launch ? await ctx.dispatcher.jobs.get(launch.forWorkflowJobId) : null;
-    if (launch && (launch.state === 'running' || launch.state === 'completed')) {
-      // Its runner took another job; its own job was left to that job's launch. Still waiting?
-      const swapped = launch.servedWorkflowJobId !== undefined && launch.servedWorkflowJobId !== launch.forWorkflowJobId;
-      if (swapped && job && job.launchId === launch.id && (job.state === 'launching' || job.state === 'launched')) {
+    if (launch && (launch.state === 'running' || launch.state === 'completed' || launch.state === 'refused')) {
+      // The launch is no longer on its way, yet its own job still waits for a runner: its runner
+      // took another job (we may not even have heard which, if that webhook was lost), or the
+      // broker found no demand. GitHub says whether the job still needs one.
+      const leftBehind = job !== null && job.launchId === launch.id && (job.state === 'launching' || job.state === 'launched');
+      if (leftBehind) {
         if (now - acceptedAtMs < staleBoundSeconds(ctx, launch, job) * 1000) continue;
         if (!ctx.github) continue;
         if (!budgetLeft(ctx)) return 'stopped-early';
