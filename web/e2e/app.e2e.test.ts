@@ -12,11 +12,11 @@ import {
   browserMissing,
   callApi,
   launchBrowser,
-  openPage,
   screenshot,
   sessionCookie,
   signIn,
   startEnvironment,
+  withPage as withPageIn,
   type Environment,
 } from './support/environment.ts';
 import { startLinkingGitHub, type LinkingGitHub } from './support/github.ts';
@@ -41,20 +41,8 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
     await github?.close();
   });
 
-  async function withPage(run: (page: Page) => Promise<void>, viewport?: { width: number; height: number }) {
-    const { context, page, problems } = await openPage(browser, { viewport });
-    try {
-      await run(page);
-      expect(problems).toEqual([]);
-    } catch (error) {
-      // repo-api's side of the story, for a failure seen only in CI.
-      const log = env.repoApi.output().slice(-4000);
-      if (error instanceof Error && log) error.message += `\n--- repo-api output (last lines) ---\n${log}`;
-      throw error;
-    } finally {
-      await context.close();
-    }
-  }
+  const withPage = (run: (page: Page) => Promise<void>, viewport?: { width: number; height: number }) =>
+    withPageIn(browser, env, run, viewport);
 
   function repositoryItems(page: Page) {
     return page.getByRole('list', { name: 'Repositories of alice' }).getByRole('listitem');

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startService, type RunningService } from '@gha-slurm/core/testing/service-process';
 import { testRedis } from '@gha-slurm/core/testing/redis';
@@ -130,19 +131,67 @@ export async function callApi(env: Environment, token: string, method: string, p
 
 /**
  * A fresh browser context (its own sessionStorage and cookies) whose page fails the test on
- * script errors and on console errors other than the failed requests a test provokes.
+ * script errors and on console errors other than the failed requests a test provokes. It
+ * also notes every answer from repo-api (method, path, status; never a header or body), for
+ * the story a failure tells.
  */
 export async function openPage(browser: Browser, options: { viewport?: { width: number; height: number } } = {}) {
   const context: BrowserContext = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } });
   const page: Page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems: string[] = [];
+  const requests: string[] = [];
+  const started = Date.now();
+  const note = (line: string) => requests.push(`+${Date.now() - started} ms ${line}`);
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     // Chromium logs every 4xx answer as a console error; those are what some tests provoke.
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
   });
-  return { context, page, problems };
+  page.on('response', (response) => note(`${response.request().method()} ${new URL(response.url()).pathname} ${response.status()}`));
+  page.on('requestfailed', (request) => note(`${request.method()} ${new URL(request.url()).pathname} failed: ${request.failure()?.errorText ?? 'unknown'}`));
+  return { context, page, problems, requests };
+}
+
+/**
+ * Runs one scenario in a fresh page and fails it on any page problem. A failure carries what
+ * is needed to understand it from a CI log alone: the page's visible text, the requests it
+ * made, and repo-api's last output lines.
+ */
+export async function withPage(
+  browser: Browser,
+  env: Environment,
+  run: (page: Page) => Promise<void>,
+  viewport?: { width: number; height: number },
+) {
+  const { context, page, problems, requests } = await openPage(browser, { viewport });
+  try {
+    await run(page);
+    expect(problems).toEqual([]);
+  } catch (error) {
+    if (error instanceof Error) error.message += await describeFailure(page, requests, problems, env);
+    throw error;
+  } finally {
+    await context.close();
+  }
+}
+
+async function describeFailure(page: Page, requests: string[], problems: string[], env: Environment): Promise<string> {
+  const shown = await page
+    .locator('body')
+    .innerText({ timeout: 2_000 })
+    .catch((error: unknown) => `(could not be read: ${String(error)})`);
+  await screenshot(page, 'failure').catch(() => undefined);
+  return [
+    '',
+    `--- the page at ${page.url()} shows ---`,
+    shown.slice(0, 3000),
+    '--- its requests ---',
+    ...requests.slice(-40),
+    ...(problems.length ? ['--- page problems ---', ...problems] : []),
+    '--- repo-api output (last lines) ---',
+    env.repoApi.output().slice(-4000),
+  ].join('\n');
 }
 
 export async function signIn(page: Page, baseUrl: string, token: string, path = '/') {
