@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.ts';
 
 /** Values never printed, logged or returned: a config dump shows them as `[redacted]`. */
 export const SECRET_VARIABLES = new Set([
@@ -60,6 +61,21 @@ export function positiveInt(defaultValue: number, what: string) {
     .int(`must be a whole number (${what})`)
     .positive(`must be positive (${what})`)
     .default(defaultValue);
+}
+
+/** `TRUST_PROXY`, the same in every service that takes it (see `http/trust-proxy.ts`). */
+export function trustProxy() {
+  return z
+    .string()
+    .optional()
+    .transform((value, context): TrustProxy => {
+      try {
+        return parseTrustProxy(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 }
 
 /** Variables every service reads. */

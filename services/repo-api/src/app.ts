@@ -15,6 +15,7 @@ import type { PublicConfig } from '@gha-slurm/core/api/types';
 import { SHARED_SCHEMAS } from '@gha-slurm/core/api/schemas';
 import healthPlugin from '@gha-slurm/core/http/health-plugin';
 import { HttpError, installErrorHandler } from '@gha-slurm/core/http/errors';
+import { fastifyTrustProxy, type TrustProxy } from '@gha-slurm/core/http/trust-proxy';
 import type { Logger } from '@gha-slurm/core/logger';
 import { redisKey } from '@gha-slurm/core/queues';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
@@ -86,7 +87,7 @@ export interface RepoApiDependencies {
   connectOrigins: string[];
   /** repo-api's address as browsers see it; https makes cookies Secure. */
   publicUrl?: string | undefined;
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
   bodyLimitBytes?: number;
   rateLimitPerMinute?: number;
   sessionTtlSeconds?: number;
@@ -100,7 +101,7 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
     // pino's Logger and Fastify's logger type differ only in generics.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes ?? 512 * 1024,
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(deps.trustProxy),
     schemaErrorFormatter: formatValidationError,
   });
   app.setValidatorCompiler(createValidatorCompiler());

@@ -69,3 +69,12 @@ test('GitHub account linking: client id and secret together, with a 32-byte base
   assert.deepEqual(bad, ['TOKEN_ENCRYPTION_KEY: must be 32 random bytes in base64 (44 characters, e.g. from: openssl rand -base64 32)']);
   assert.ok(!bad.join('').includes(weakKey), 'the value is never repeated');
 });
+
+test('TRUST_PROXY takes the same forms as the broker, so one .env serves both; a wrong one is named', () => {
+  assert.equal(loadRepoApiConfig({ API_TOKENS: 'tokens.yaml', TRUST_PROXY: 'true' }).TRUST_PROXY, true);
+  assert.equal(loadRepoApiConfig({ API_TOKENS: 'tokens.yaml', TRUST_PROXY: '1' }).TRUST_PROXY, 1);
+  assert.deepEqual(loadRepoApiConfig({ API_TOKENS: 'tokens.yaml', TRUST_PROXY: '10.0.0.0/8,loopback' }).TRUST_PROXY, ['10.0.0.0/8', 'loopback']);
+  const [problem] = problemsOf({ API_TOKENS: 'tokens.yaml', TRUST_PROXY: 'yes' });
+  assert.match(problem!, /^TRUST_PROXY: must be true, false, a hop count/);
+  assert.match(problem!, /"yes" is none of these/);
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, commonVariables, httpUrl, loadConfig, port, positiveInt } from '@gha-slurm/core/config';
+import { ConfigError, commonVariables, httpUrl, loadConfig, port, positiveInt, trustProxy } from '@gha-slurm/core/config';
 import { isEncryptionKey } from './adapters/token-cipher.ts';
 
 /** An http(s) URL kept exactly as given: an OIDC issuer must equal the tokens' `iss`, slash and all. */
@@ -45,7 +45,7 @@ export const repoApiConfigSchema = z.object({
     (value) => value === undefined || value.split(',').every((origin) => /^https?:\/\/[^/\s]+\/?$/.test(origin.trim())),
     'must be comma-separated origins such as https://ci.example.org,http://localhost:5173',
   ),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  TRUST_PROXY: trustProxy(),
   WEB_DIST_DIR: optionalText('the folder of the built web app (default: web/dist of this repository)'),
 
   RATE_LIMIT_PER_MINUTE: positiveInt(600, 'requests per client and minute'),

@@ -9,6 +9,7 @@ import type { Logger } from '@gha-slurm/core/logger';
 import type { VerificationKey } from '@gha-slurm/core/launch-token';
 import healthPlugin from '@gha-slurm/core/http/health-plugin';
 import { HttpError, installErrorHandler } from '@gha-slurm/core/http/errors';
+import { fastifyTrustProxy, type TrustProxy } from '@gha-slurm/core/http/trust-proxy';
 import type { RunnerGrant } from './domain/runner-grant.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { jwksRoutes } from './http/jwks.routes.ts';
@@ -33,13 +34,7 @@ export interface BrokerDependencies {
   metrics: BrokerMetrics;
   limits: BrokerLimits;
   /** Fastify's `trustProxy`: set it when a reverse proxy stands in front, so limits apply per runner, not per proxy. */
-  trustProxy?: boolean | number | string;
-}
-
-/** Fastify counts hops with a function; addresses and `true` it takes as they are. */
-function trustProxySetting(value: boolean | number | string | undefined) {
-  if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
-  return value ?? false;
+  trustProxy?: TrustProxy;
 }
 
 export async function buildBrokerApp(deps: BrokerDependencies): Promise<FastifyInstance> {
@@ -50,7 +45,7 @@ export async function buildBrokerApp(deps: BrokerDependencies): Promise<FastifyI
     http: { maxHeaderSize: deps.limits.maxHeaderBytes ?? 8 * 1024 },
     // A client that trickles its request does not hold a connection for long.
     requestTimeout: 30_000,
-    trustProxy: trustProxySetting(deps.trustProxy),
+    trustProxy: fastifyTrustProxy(deps.trustProxy),
     // The routes log each outcome once, with the launch it concerns; a generic line per request
     // would double that.
     logController: new LogController({ disableRequestLogging: true }),

@@ -45,3 +45,11 @@ test('every problem is reported at once, each naming its variable', () => {
     },
   );
 });
+
+test('TRUST_PROXY: proxy addresses are kept as a list, and a value of no known form stops the start', () => {
+  assert.deepEqual(loadConfig(brokerConfigSchema, { ...minimal, TRUST_PROXY: '10.0.0.0/8, loopback' }).TRUST_PROXY, ['10.0.0.0/8', 'loopback']);
+  assert.throws(
+    () => loadConfig(brokerConfigSchema, { ...minimal, TRUST_PROXY: 'on' }),
+    (error: unknown) => error instanceof ConfigError && error.problems.some((problem) => problem.startsWith('TRUST_PROXY: must be true, false, a hop count')),
+  );
+});

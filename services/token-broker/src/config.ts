@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { commonVariables, httpUrl, port, positiveInt, requiredString } from '@gha-slurm/core/config';
+import { commonVariables, httpUrl, port, positiveInt, requiredString, trustProxy } from '@gha-slurm/core/config';
 import { DEFAULT_LAUNCH_AUDIENCE, DEFAULT_LAUNCH_ISSUER } from '@gha-slurm/core/launch-token';
 
 /**
@@ -19,16 +19,6 @@ const appPrivateKey = pem("the GitHub App's private key, PEM, from the App's set
   }
 }, "must be the GitHub App's RSA private key in PEM (\"BEGIN RSA PRIVATE KEY\" or \"BEGIN PRIVATE KEY\"), as downloaded from the App's settings page");
 
-/** `true`, a hop count, or addresses/CIDRs of the proxies in front of the broker. */
-const trustProxy = z
-  .string()
-  .optional()
-  .transform((value): boolean | number | string => {
-    if (value === undefined || value === '' || value === 'false') return false;
-    if (value === 'true') return true;
-    return /^\d+$/.test(value) ? Number(value) : value;
-  });
-
 export const brokerConfigSchema = z.object({
   ...commonVariables,
   PORT: port(3002),
@@ -45,7 +35,7 @@ export const brokerConfigSchema = z.object({
   /** Requests per client address per window; compute nodes behind one NAT share an address. */
   RATE_LIMIT_MAX: positiveInt(600, 'requests per client address per window'),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt(60, 'rate-limit window in seconds'),
-  TRUST_PROXY: trustProxy,
+  TRUST_PROXY: trustProxy(),
   /** How long a successful "is the App installed" answer is reused. */
   INSTALLATION_CACHE_SECONDS: positiveInt(60, 'seconds an installation lookup is reused'),
   /** A GitHub call slower than this is answered 503 (the runner may retry). */
