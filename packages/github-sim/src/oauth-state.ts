@@ -360,6 +360,18 @@ export class GitHubSimOAuth {
     }
   }
 
+  /**
+   * `DELETE /applications/{client_id}/grant`: the App, with its client id and secret, deletes
+   * its authorization by the user of a valid access token, and with it every token of theirs.
+   */
+  deleteGrant(request: { clientId?: unknown; clientSecret?: unknown; accessToken?: unknown }): 'deleted' | 'bad-client' | 'invalid-token' {
+    if (this.checkClient(request.clientId, request.clientSecret)) return 'bad-client';
+    const user = typeof request.accessToken === 'string' ? this.userForToken(request.accessToken) : undefined;
+    if (!user) return 'invalid-token';
+    this.revokeAuthorization(user.login);
+    return 'deleted';
+  }
+
   /** The user revokes the App's authorization in their GitHub settings: every token of theirs stops working. */
   revokeAuthorization(login: string): void {
     this.expireUserTokens(login);

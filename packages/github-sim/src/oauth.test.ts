@@ -187,3 +187,27 @@ test('SIM_OAUTH_USERS: users and their roles from one line, or an error naming t
   assert.throws(() => parseSimOAuthUsers('demo-user:demo-lab=admin'), /"demo-lab=admin": expected owner\/name or owner\/\* before =/);
   assert.throws(() => parseSimOAuthUsers('demo-user:demo-lab/x=owner'), /the role must be one of admin, maintain, write, triage, read/);
 });
+
+test('DELETE /applications/{client_id}/grant: the App deletes a user authorization with a valid token of theirs, and every token of theirs stops working', async () => {
+  const first = await token({ code: await codeFor({ login: 'hubot' }), redirect_uri: CALLBACK });
+  const second = await token({ code: await codeFor({ login: 'hubot' }), redirect_uri: CALLBACK });
+  const octocat = await token({ code: await codeFor(), redirect_uri: CALLBACK });
+  const deleteGrant = (accessToken: unknown, secret = 'sim-test-client-secret', clientId = 'Iv1.simtest') =>
+    fetch(`${sim.url}/applications/${clientId}/grant`, {
+      method: 'DELETE',
+      headers: { authorization: `basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ access_token: accessToken }),
+    });
+
+  const wrongSecret = await deleteGrant(first.access_token, 'wrong');
+  assert.equal(wrongSecret.status, 404, 'GitHub hides the App from wrong client credentials');
+  assert.equal((await deleteGrant('ghu_unknown')).status, 422);
+  assert.equal((await api('/user', String(first.access_token))).status, 200, 'nothing was revoked yet');
+
+  assert.equal((await deleteGrant(first.access_token)).status, 204);
+  assert.equal(sim.calls.count(OAUTH_ROUTES.deleteGrant), 3);
+  for (const revoked of [first.access_token, second.access_token]) assert.equal((await api('/user', String(revoked))).status, 401);
+  assert.equal((await token({ grant_type: 'refresh_token', refresh_token: String(second.refresh_token) })).error, 'bad_refresh_token');
+  assert.equal((await api('/user', String(octocat.access_token))).status, 200, "another user's authorization stays");
+  assert.equal((await deleteGrant(first.access_token)).status, 422, 'a revoked token revokes nothing');
+});

@@ -308,15 +308,55 @@ test('the stored tokens are unreadable in Redis without the key', async () => {
   assert.ok(ttl > 183 * 24 * 3600_000 && ttl <= 184 * 24 * 3600_000, `TTL ${ttl} ms`);
 });
 
-test('unlinking forgets the link and its token', async () => {
+/** The user token repo-api holds for `clusterUser` (unsealed with the harness's key). */
+async function heldToken(clusterUser: string, githubId: number): Promise<string> {
+  const sealed = (await h.redis.hget(`${h.prefix}:repo-api:github:link:${clusterUser}`, 'tokens'))!;
+  return (JSON.parse(new TokenCipher(h.encryptionKey).open(sealed, `github-user-tokens:${clusterUser}:${githubId}`)) as { a: string }).a;
+}
+
+const userAnswer = async (token: string) => (await fetch(`${sim.url}/user`, { headers: { authorization: `token ${token}` } })).status;
+
+test('unlinking forgets the link and its token, and GitHub deletes the authorization, so no token of it works any more', async () => {
+  const held = await heldToken('bob', 70002);
+  assert.equal(await userAnswer(held), 200);
   const unlinked = await call('DELETE', '/api/me/github', 'bob');
   assert.equal(unlinked.status, 200);
-  assert.deepEqual(unlinked.json(), { enabled: true, account: null });
+  assert.deepEqual(unlinked.json(), { enabled: true, account: null, unlinked: { login: 'bob-gh', revokedAtGitHub: true } });
+  assertMatchesSchema('GitHubUnlinked', unlinked.json());
+  assert.equal(sim.calls.count(OAUTH_ROUTES.deleteGrant), 1);
+  assert.equal(await userAnswer(held), 401, 'GitHub no longer accepts the token repo-api held');
   assert.deepEqual((await me('bob')).github, { enabled: true, account: null });
+  // Nothing linked: nothing to unlink, still a clear answer.
+  assert.deepEqual((await call('DELETE', '/api/me/github', 'bob')).json(), { enabled: true, account: null, unlinked: null });
   assert.equal(await h.redis.exists(`${h.prefix}:repo-api:github:link:bob`, `${h.prefix}:repo-api:github:account:70002`), 0);
   assert.equal((await replace('bob', ['bob-lab/tool'])).json().code, 'GITHUB_NOT_LINKED');
   // The account is free again.
   assert.equal((await link('alice', 'bob-gh')).final.searchParams.get('github'), 'linked');
+});
+
+test('unlinking while GitHub fails still unlinks, and says GitHub did not revoke the authorization', async () => {
+  // bob-gh is alice's now: bob links an account of his own.
+  const account = sim.oauth.addUser('bob-second-gh');
+  assert.equal((await link('bob', account.login)).final.searchParams.get('github'), 'linked');
+  const held = await heldToken('bob', account.id);
+  sim.faults.add({ kind: 'server-error', status: 502, route: OAUTH_ROUTES.deleteGrant, times: 1 });
+  const unlinked = await call('DELETE', '/api/me/github', 'bob');
+  assert.equal(unlinked.status, 200);
+  assert.deepEqual(unlinked.json(), { enabled: true, account: null, unlinked: { login: account.login, revokedAtGitHub: false } });
+  assert.equal(await h.redis.exists(`${h.prefix}:repo-api:github:link:bob`), 0, 'the link is gone all the same');
+  assert.equal(await userAnswer(held), 200, 'GitHub was not told');
+  assert.ok(h.logs.some((line) => line.includes('GitHub could not revoke its authorization')), 'the failure is logged');
+});
+
+test('unlinking with an expired token renews it first, because GitHub revokes only with a valid token', async () => {
+  const account = sim.oauth.user('bob-second-gh')!;
+  assert.equal((await link('bob', account.login)).final.searchParams.get('github'), 'linked');
+  sim.oauth.expireUserTokens(account.login);
+  const refreshes = sim.calls.count(OAUTH_ROUTES.accessToken);
+  const unlinked = await call('DELETE', '/api/me/github', 'bob');
+  assert.deepEqual(unlinked.json(), { enabled: true, account: null, unlinked: { login: account.login, revokedAtGitHub: true } });
+  assert.equal(sim.calls.count(OAUTH_ROUTES.accessToken), refreshes + 1, 'renewed once');
+  assert.equal(await h.redis.exists(`${h.prefix}:repo-api:github:link:bob`), 0);
 });
 
 test('two replicas renewing the same expired token at once: GitHub is asked once (a refresh token works once), both get the new token', async () => {

@@ -5,7 +5,7 @@
  */
 import type {
   AuditList,
-  GitHubLinkStatus,
+  GitHubUnlinked,
   AuditQuery,
   JobDetail,
   JobList,
@@ -57,7 +57,7 @@ export function endpoints(api: ApiClient) {
     me: () => api.get<Me>('/api/me'),
     createSession: () => api.post<SessionCreated>('/api/session'),
     endSession: () => api.delete('/api/session'),
-    unlinkGitHub: () => api.delete<GitHubLinkStatus>('/api/me/github'),
+    unlinkGitHub: () => api.delete<GitHubUnlinked>('/api/me/github'),
 
     repositories: (username: string) => api.get<RepositoryList>(`/repositories/${encodeURIComponent(username)}`),
     replaceRepositories: (username: string, body: ReplaceRepositoriesRequest) =>

@@ -72,7 +72,7 @@ describe('the GitHub account panel', () => {
       'GET /api/me': () => json(200, me({ github: account })),
       'DELETE /api/me/github': () => {
         account = { enabled: true, account: null };
-        return json(200, account);
+        return json(200, { ...account, unlinked: { login: 'alice-gh', revokedAtGitHub: true } });
       },
     });
     const region = await panel();
@@ -86,6 +86,24 @@ describe('the GitHub account panel', () => {
     await user.click(within(confirm).getByRole('button', { name: 'Yes, unlink' }));
     expect(await region.findByText(/No GitHub account is linked to/)).toBeInTheDocument();
     expect(calls.some((call) => call.method === 'DELETE' && call.path === '/api/me/github')).toBe(true);
+    expect(region.getByRole('status')).toHaveTextContent("GitHub account alice-gh unlinked. GitHub has revoked this server's access to it.");
+  });
+
+  it('after unlinking, says where to revoke the access on GitHub when GitHub could not be told', async () => {
+    let account: Me['github'] = linked;
+    const { user } = renderPage({
+      'GET /api/me': () => json(200, me({ github: account })),
+      'DELETE /api/me/github': () => {
+        account = { enabled: true, account: null };
+        return json(200, { ...account, unlinked: { login: 'alice-gh', revokedAtGitHub: false } });
+      },
+    });
+    const region = await panel();
+    await user.click(region.getByRole('button', { name: 'Unlink' }));
+    await user.click(region.getByRole('button', { name: 'Yes, unlink' }));
+    expect(await region.findByRole('alert')).toHaveTextContent(
+      "GitHub account alice-gh unlinked here, but GitHub could not be told to revoke this server's access. Revoke it yourself on GitHub: https://github.com/settings/apps/authorizations.",
+    );
   });
 
   it.each([

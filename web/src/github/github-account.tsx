@@ -11,7 +11,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { useLocation, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { GITHUB_LINK_OUTCOMES, type GitHubLinkOutcome } from '@gha-slurm/core/api/types';
+import { GITHUB_LINK_OUTCOMES, type GitHubLinkOutcome, type GitHubUnlinked } from '@gha-slurm/core/api/types';
 import { queryKeys } from '../api/endpoints.ts';
 import { useMe, useSession } from '../auth/session.tsx';
 
@@ -126,12 +126,28 @@ function useLinkOutcome() {
   return outcome;
 }
 
+/** What to tell the person once unlinked: whether GitHub also ended the App's access, and if not, where to. */
+export function describeUnlinked(unlinked: GitHubUnlinked['unlinked'], githubUrl: string): { tone: 'success' | 'error'; text: string } {
+  if (!unlinked) return { tone: 'success', text: 'No GitHub account is linked.' };
+  if (unlinked.revokedAtGitHub) {
+    return { tone: 'success', text: `GitHub account ${unlinked.login} unlinked. GitHub has revoked this server's access to it.` };
+  }
+  return {
+    tone: 'error',
+    text:
+      `GitHub account ${unlinked.login} unlinked here, but GitHub could not be told to revoke this server's access. ` +
+      `Revoke it yourself on GitHub: ${githubUrl.replace(/\/+$/, '')}/settings/apps/authorizations.`,
+  };
+}
+
 export function GitHubAccountPanel({ returnTo = '/repos' }: { returnTo?: string }) {
   const me = useMe();
   const { endpoints, config } = useSession();
   const client = useQueryClient();
   const headingId = useId();
-  const outcome = useLinkOutcome();
+  const linkOutcome = useLinkOutcome();
+  const [unlinkOutcome, setUnlinkOutcome] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+  const outcome = unlinkOutcome ?? linkOutcome;
   const [confirming, setConfirming] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
   const outcomeRef = useRef<HTMLDivElement>(null);
@@ -145,8 +161,9 @@ export function GitHubAccountPanel({ returnTo = '/repos' }: { returnTo?: string 
   const status = useQuery({ queryKey: queryKeys.me, queryFn: endpoints.me, initialData: me, staleTime: 30_000 });
   const unlink = useMutation({
     mutationFn: endpoints.unlinkGitHub,
-    onSuccess: () => {
+    onSuccess: (answer) => {
       setConfirming(false);
+      setUnlinkOutcome(describeUnlinked(answer.unlinked, config.github.url));
       void client.invalidateQueries({ queryKey: queryKeys.me });
     },
   });

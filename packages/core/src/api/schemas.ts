@@ -98,6 +98,29 @@ export const githubLinkStatusSchema = {
   required: ['enabled', 'account'],
 } as const;
 
+export const githubUnlinkedSchema = {
+  $id: 'GitHubUnlinked',
+  type: 'object',
+  description: "No GitHub account is linked any more; whether GitHub also deleted the App's authorization by the unlinked account",
+  properties: {
+    enabled: { type: 'boolean' },
+    account: { type: 'null' },
+    unlinked: {
+      type: ['object', 'null'],
+      description: 'The account unlinked; null when none was linked',
+      properties: {
+        login: { type: 'string' },
+        revokedAtGitHub: {
+          type: 'boolean',
+          description: "GitHub deleted the App's authorization by this account (all its tokens); false: GitHub could not be told, revoke it in the account's GitHub settings",
+        },
+      },
+      required: ['login', 'revokedAtGitHub'],
+    },
+  },
+  required: ['enabled', 'account', 'unlinked'],
+} as const;
+
 export const meSchema = {
   $id: 'Me',
   type: 'object',
@@ -451,6 +474,7 @@ export const SHARED_SCHEMAS = [
   repositoryListSchema,
   replaceRepositoriesRequestSchema,
   githubLinkStatusSchema,
+  githubUnlinkedSchema,
   meSchema,
   publicConfigSchema,
   sessionCreatedSchema,

@@ -67,6 +67,17 @@ export interface GitHubLinkStatus {
   account: GitHubAccountLink | null;
 }
 
+/** `DELETE /api/me/github`: no account is linked any more. */
+export interface GitHubUnlinked extends GitHubLinkStatus {
+  account: null;
+  /**
+   * The account that was unlinked, and whether GitHub also deleted the App's authorization by
+   * it (every token it gave us). False when GitHub could not be told: the person can revoke it
+   * in their GitHub settings. Null when no account was linked.
+   */
+  unlinked: { login: string; revokedAtGitHub: boolean } | null;
+}
+
 /** `GET /api/me`. */
 export interface Me {
   username: string;

@@ -11,15 +11,21 @@
  *   access token. Parameters in the query, a JSON or a form body; the answer is JSON when the
  *   request accepts it, a form-encoded body otherwise, and failures are 200 with `error`,
  *   `error_description` and `error_uri`, as GitHub answers them.
+ * - `DELETE /applications/{client_id}/grant` (on the API): the App, authenticated with its
+ *   client id and secret (Basic), deletes a user's authorization given one of their valid
+ *   access tokens; all their tokens stop working. 204; 404 for wrong client credentials, as
+ *   GitHub hides the App; 422 for a token that is not (or no longer) valid.
  */
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { githubError } from '../http/github-responses.ts';
 import { GitHubSimOAuth, type OAuthFailure, type TokenGrant } from '../oauth-state.ts';
 import type { SimContext } from './context.ts';
 
 export const OAUTH_ROUTES = {
   authorize: 'GET /login/oauth/authorize',
   accessToken: 'POST /login/oauth/access_token',
+  deleteGrant: 'DELETE /applications/{client_id}/grant',
 } as const;
 
 function page(reply: FastifyReply, status: number, title: string, text: string) {
@@ -101,4 +107,20 @@ export async function oauthRoutes(app: FastifyInstance, context: SimContext) {
       : flow.exchangeCode({ ...client, code: parameters.code, redirectUri: parameters.redirect_uri, codeVerifier: parameters.code_verifier });
     return answer(request, reply, result);
   });
+
+  app.delete<{ Params: { client_id: string } }>(
+    '/applications/:client_id/grant',
+    { config: { githubRoute: OAUTH_ROUTES.deleteGrant } },
+    async (request, reply) => {
+      const basic = /^basic\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      const [clientId, ...secret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+      const body = (request.body ?? {}) as { access_token?: unknown };
+      const result = clientId === request.params.client_id
+        ? oauth().deleteGrant({ clientId, clientSecret: secret.join(':'), accessToken: body.access_token })
+        : 'bad-client';
+      if (result === 'bad-client') return githubError(reply, 404, 'Not Found', 'https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization');
+      if (result === 'invalid-token') return githubError(reply, 422, 'Validation Failed', 'https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization');
+      return reply.code(204).send();
+    },
+  );
 }

@@ -90,11 +90,33 @@ export class GitHubAccounts implements GitHubLinks, RepositoryAdminCheck {
     return link ? { login: link.login, id: link.id, linkedAt: link.linkedAt } : null;
   }
 
-  async unlink(clusterUser: string): Promise<GitHubAccountLink | null> {
+  async unlink(clusterUser: string): Promise<{ link: GitHubAccountLink; revokedAtGitHub: boolean } | null> {
     const link = await this.store.get(clusterUser);
-    if (!link || !(await this.store.delete(clusterUser, link.id))) return null;
-    this.settings.logger.info({ clusterUser, githubLogin: link.login, githubId: link.id }, 'GitHub account unlinked');
-    return { login: link.login, id: link.id, linkedAt: link.linkedAt };
+    if (!link) return null;
+    // GitHub deletes an authorization only for a valid token: revoke while the link and its tokens are here.
+    const revocation = await this.revokeAtGitHub(clusterUser);
+    const deleted = await this.store.delete(clusterUser, link.id);
+    // A token that could not be renewed took its link with it: unlinked all the same. A link
+    // to another account made meanwhile is not this one.
+    if (!deleted && (await this.store.get(clusterUser)) !== null) return null;
+    const context = { clusterUser, githubLogin: link.login, githubId: link.id };
+    if (revocation.revoked) this.settings.logger.info(context, 'GitHub account unlinked and its authorization revoked at GitHub');
+    else this.settings.logger.warn({ ...context, reason: revocation.why }, 'GitHub account unlinked; GitHub could not revoke its authorization');
+    return { link: { login: link.login, id: link.id, linkedAt: link.linkedAt }, revokedAtGitHub: revocation.revoked };
+  }
+
+  /** Asks GitHub to delete the App's authorization by the linked account; a token GitHub refuses is renewed once. */
+  private async revokeAtGitHub(clusterUser: string, refused?: string): Promise<{ revoked: true } | { revoked: false; why: string }> {
+    const token = await this.tokenFor(clusterUser, refused);
+    if (token.kind !== 'token') return { revoked: false, why: 'why' in token ? token.why : 'no usable token' };
+    try {
+      await this.settings.client.revokeAuthorization(token.token);
+      return { revoked: true };
+    } catch (error) {
+      if (!(error instanceof GitHubUserError)) throw error;
+      if (error.kind === 'unauthorized' && refused === undefined) return this.revokeAtGitHub(clusterUser, token.token);
+      return { revoked: false, why: error.message };
+    }
   }
 
   // ── linking ─────────────────────────────────────────────────────────────────────────────

@@ -1,8 +1,10 @@
 /**
  * GitHub as a user sees it, through the GitHub App's user authorization (OAuth web flow):
  * the authorize URL, the code exchange, refreshing an expired user token (all three through
- * `@octokit/oauth-methods`, on GitHub's web address `GITHUB_URL`), and, with the user's own
- * token, `GET /user` and `GET /repos/{owner}/{repo}` (`@octokit/request`, on `GITHUB_API_URL`).
+ * `@octokit/oauth-methods`, on GitHub's web address `GITHUB_URL`); with the user's own token,
+ * `GET /user` and `GET /repos/{owner}/{repo}` (`@octokit/request`, on `GITHUB_API_URL`); and
+ * deleting the App's authorization by the user when they unlink (`@octokit/oauth-methods`,
+ * with the client id and secret, on `GITHUB_API_URL`).
  *
  * PKCE: GitHub accepts `code_challenge` (S256 only) and `code_verifier` since July 2025, but
  * `@octokit/oauth-methods` 6 does not know them yet. The challenge is added to the URL the
@@ -13,7 +15,7 @@
  * errors carry the request (client secret, code, token in its body) and must not travel.
  */
 import { request as octokitRequest } from '@octokit/request';
-import { exchangeWebFlowCode, getWebFlowAuthorizationUrl, refreshToken as refreshUserToken } from '@octokit/oauth-methods';
+import { deleteAuthorization, exchangeWebFlowCode, getWebFlowAuthorizationUrl, refreshToken as refreshUserToken } from '@octokit/oauth-methods';
 import type { RepositoryPermission } from '../domain/ports.ts';
 
 export interface UserTokens {
@@ -114,6 +116,15 @@ export class GitHubUserClient {
     });
   }
 
+  /** `@octokit/request` on the API without a user token (the client id and secret authenticate). */
+  private appRequest() {
+    return octokitRequest.defaults({
+      baseUrl: this.settings.apiUrl,
+      headers: { 'user-agent': this.userAgent, 'x-github-api-version': '2022-11-28' },
+      request: { signal: AbortSignal.timeout(this.timeoutMs) },
+    });
+  }
+
   /** The authorize page's address, with `state` and the PKCE challenge. */
   authorizationUrl(request: { state: string; redirectUri: string; codeChallenge: string }): string {
     const { url } = getWebFlowAuthorizationUrl({
@@ -159,6 +170,28 @@ export class GitHubUserClient {
       return tokensOf(authentication);
     } catch (error) {
       throw this.oauthFailure(error, 'renewing the user token');
+    }
+  }
+
+  /**
+   * Deletes the App's authorization by the token's user (`DELETE /applications/{client_id}/grant`):
+   * every token GitHub gave the App for them stops working. GitHub needs a valid access token.
+   */
+  async revokeAuthorization(accessToken: string): Promise<void> {
+    const route = 'DELETE /applications/{client_id}/grant';
+    try {
+      await deleteAuthorization({
+        clientType: 'github-app',
+        clientId: this.settings.clientId,
+        clientSecret: this.settings.clientSecret,
+        token: accessToken,
+        request: this.appRequest(),
+      });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 422) throw new GitHubUserError('unauthorized', `GitHub no longer accepts the user token (422 to ${route})`);
+      if (status === 404) throw new GitHubUserError('refused', `GitHub answered 404 to ${route}: check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET`);
+      throw this.apiFailure(error, route);
     }
   }
 

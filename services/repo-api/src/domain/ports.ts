@@ -96,8 +96,12 @@ export type LinkFinish =
 /** Linking cluster users to GitHub accounts through the GitHub App's OAuth web flow. */
 export interface GitHubLinks {
   linkOf(clusterUser: string): Promise<GitHubAccountLink | null>;
-  /** Forgets the link and its tokens; the link that was, if any. */
-  unlink(clusterUser: string): Promise<GitHubAccountLink | null>;
+  /**
+   * Forgets the link and its tokens, and asks GitHub to delete the App's authorization by the
+   * account (best effort: the link goes even when GitHub cannot be told). The link that was,
+   * if any, and whether GitHub revoked it.
+   */
+  unlink(clusterUser: string): Promise<{ link: GitHubAccountLink; revokedAtGitHub: boolean } | null>;
   /** GitHub's authorize URL (with `state` and a PKCE challenge), and the value that binds the attempt to this browser. */
   start(request: LinkStart): Promise<{ authorizeUrl: string; binding: string }>;
   /** Exchanges the code GitHub sent back, learns the account and stores the link. */

@@ -10,12 +10,13 @@
  *   `state`, once) says who started it, and the binding cookie (SameSite=Lax, which such a
  *   navigation does carry) proves it is the same browser. It then redirects to the web app's
  *   `returnTo` page with `?github=<outcome>`.
- * - `DELETE /api/me/github` unlinks and forgets the token.
+ * - `DELETE /api/me/github` unlinks, forgets the tokens, and asks GitHub to delete the App's
+ *   authorization by the account (the answer says whether it did).
  *
  * The callback's query holds the authorization code: its request is logged without the query.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GitHubLinkOutcome, GitHubLinkStatus } from '@gha-slurm/core/api/types';
+import type { GitHubLinkOutcome, GitHubUnlinked } from '@gha-slurm/core/api/types';
 import { HttpError } from '@gha-slurm/core/http/errors';
 import type { GitHubLinks } from '../domain/ports.ts';
 import { authenticate, principalOf, type AuthSettings } from './auth.ts';
@@ -139,14 +140,14 @@ export async function githubLinkRoutes(app: FastifyInstance, options: GitHubLink
     onRequest: authenticate(options.auth, { acceptCookie: false }),
     schema: {
       tags: ['session'],
-      summary: "Unlinks the caller's GitHub account and forgets its token",
+      summary: "Unlinks the caller's GitHub account, forgets its tokens, and asks GitHub to revoke the App's authorization by it",
       security: bearerSecurity,
-      response: { 200: { $ref: 'GitHubLinkStatus#' }, ...errorResponses(401, 404, 429) },
+      response: { 200: { $ref: 'GitHubUnlinked#' }, ...errorResponses(401, 404, 429) },
     },
-  }, async (request): Promise<GitHubLinkStatus> => {
+  }, async (request): Promise<GitHubUnlinked> => {
     const links = linksOrRefuse();
     const principal = principalOf(request);
-    await links.unlink(principal.username);
-    return { enabled: true, account: null };
+    const result = await links.unlink(principal.username);
+    return { enabled: true, account: null, unlinked: result && { login: result.link.login, revokedAtGitHub: result.revokedAtGitHub } };
   });
 }

@@ -44,10 +44,10 @@ export class InMemoryGitHubAccounts implements GitHubLinks, RepositoryAdminCheck
     return account ? { login: account.login, id: account.id, linkedAt: '2026-01-01T00:00:00.000Z' } : null;
   }
 
-  async unlink(clusterUser: string): Promise<GitHubAccountLink | null> {
+  async unlink(clusterUser: string): Promise<{ link: GitHubAccountLink; revokedAtGitHub: boolean } | null> {
     const link = await this.linkOf(clusterUser);
     delete this.accounts[clusterUser];
-    return link;
+    return link && { link, revokedAtGitHub: true };
   }
 
   async start(): Promise<{ authorizeUrl: string; binding: string }> {
