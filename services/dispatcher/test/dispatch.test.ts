@@ -208,3 +208,25 @@ test("a bigger profile's runner taking a smaller job leaves its own job a new la
   assert.equal(relaunch?.body.partition, '32GBRAM');
   assert.equal((await launches.get(smallLaunch))?.state, 'submitted', "the small job's launch is still on its way (the broker decides whether it is needed)");
 });
+
+test('counting a pool\'s runners on their way sees every one of them, however many launches are in flight elsewhere', async () => {
+  // 600 launches of another repository were accepted earlier and still wait for their runners.
+  const longAgo = Date.now() - 3600_000;
+  for (let i = 0; i < 600; i++) await launches.markInFlight({ id: `elsewhere-${i}`, repository: 'octo/elsewhere', profile: 'default' }, longAgo + i);
+
+  const [b1, b2, b3, small] = [newJobId(), newJobId(), newJobId(), newJobId()] as const;
+  for (const jobId of [b1, b2, b3]) await h.deliver({ action: 'queued', jobId, repository: 'octo/other', labels: [...LABELS, '32gb'] });
+  await h.deliver({ action: 'queued', jobId: small, repository: 'octo/other', labels: LABELS });
+  await h.settle();
+  const [l1, l2, l3] = (await Promise.all([b1, b2, b3].map(async (jobId) => (await jobs.get(jobId))!.launchId!))) as [string, string, string];
+  // b1's runner takes b2 (same pool): l2's runner, still on its way, now serves b1.
+  await h.deliver({ action: 'in_progress', jobId: b2, repository: 'octo/other', labels: [...LABELS, '32gb'], runnerName: `slurm-${l1}` });
+  await h.settle();
+  // b3's runner takes the small job: the bigmem pool has b1 and b3 queued, and only l2 on its way.
+  await h.deliver({ action: 'in_progress', jobId: small, repository: 'octo/other', labels: LABELS, runnerName: `slurm-${l3}` });
+  await h.settle();
+
+  assert.equal((await launches.get(l2))?.state, 'submitted');
+  const relaunched = (await Promise.all([b1, b3].map((jobId) => jobs.get(jobId)))).filter((job) => (job?.relaunchCount ?? 0) > 0);
+  assert.equal(relaunched.length, 1, 'one new launch: l2 serves the other job');
+});

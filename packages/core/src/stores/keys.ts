@@ -22,6 +22,7 @@ export function storeKeys(prefix: string) {
     launchesByRepository: (repositoryKey: string) => `${prefix}:launches:repo:${repositoryKey}`,
     deadLetteredLaunches: `${prefix}:launches:dead`, // sorted set: launch id by time
     launchesInFlight: `${prefix}:launches:in-flight`, // sorted set: accepted by the gateway, no job yet; by acceptance time
+    launchesInFlightOfPool: (repositoryKey: string, profile: string) => `${prefix}:launches:in-flight:${repositoryKey}:${profile}`, // the same, one pool's
 
     // Demand: what the broker checks before it grants credentials (see demand.store.ts).
     demand: (repositoryKey: string, profile: string) => `${prefix}:demand:${repositoryKey}:${profile}`,

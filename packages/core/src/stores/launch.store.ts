@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { ChangeNotice } from '../domain/change-notice.ts';
 import type { Launch } from '../domain/launch.ts';
 import { repositoryKey } from '../domain/repository-name.ts';
+import type { Pool } from './demand.store.ts';
 import { storeKeys } from './keys.ts';
 import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
 import { DEFAULT_RETENTION_SECONDS } from './workflow-job.store.ts';
@@ -17,7 +18,7 @@ export class LaunchStore {
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    retentionSeconds = DEFAULT_RETENTION_SECONDS,
+    private readonly retentionSeconds = DEFAULT_RETENTION_SECONDS,
   ) {
     this.keys = storeKeys(prefix);
     this.records = new VersionedRecordStore<Launch>({ redis, retentionSeconds }, (launch) => ({
@@ -63,21 +64,50 @@ export class LaunchStore {
   /**
    * Launches the gateway accepted whose runner has not taken a job yet, for the reconciler to
    * look after. The dispatcher adds a launch when the gateway accepts it; entries leave when
-   * the reconciler finds the launch has moved on.
+   * the reconciler finds the launch has moved on. Each pool (repository and profile) has its
+   * own copy of the index too, so that counting a pool's runners on their way reads that pool
+   * alone however many launches are in flight elsewhere.
    */
-  async markInFlight(launchId: string, acceptedAtMs: number): Promise<void> {
-    await this.redis.zadd(this.keys.launchesInFlight, acceptedAtMs, launchId);
+  async markInFlight(launch: Pick<Launch, 'id' | 'repository' | 'profile'>, acceptedAtMs: number): Promise<void> {
+    const ofPool = this.poolIndex(launch);
+    await this.redis
+      .multi()
+      .zadd(this.keys.launchesInFlight, acceptedAtMs, launch.id)
+      .zadd(ofPool, acceptedAtMs, launch.id)
+      // A pool that goes quiet takes its index with it.
+      .expire(ofPool, this.retentionSeconds)
+      .exec();
   }
 
-  async inFlightSince(acceptedBeforeMs: number, limit = 500): Promise<Array<{ launchId: string; acceptedAtMs: number }>> {
-    const entries = await this.redis.zrangebyscore(this.keys.launchesInFlight, '-inf', acceptedBeforeMs, 'WITHSCORES', 'LIMIT', 0, limit);
+  /**
+   * In-flight launches accepted at or before `acceptedBeforeMs`, oldest first, at most `limit`
+   * of them from the acceptance time `from` on (inclusive; default: the oldest).
+   */
+  async inFlightSince(acceptedBeforeMs: number, page: { from?: string; limit?: number } = {}): Promise<Array<{ launchId: string; acceptedAtMs: number }>> {
+    const entries = await this.redis.zrangebyscore(
+      this.keys.launchesInFlight, page.from ?? '-inf', acceptedBeforeMs, 'WITHSCORES', 'LIMIT', 0, page.limit ?? 500,
+    );
     const result: Array<{ launchId: string; acceptedAtMs: number }> = [];
     for (let i = 0; i < entries.length; i += 2) result.push({ launchId: entries[i]!, acceptedAtMs: Number(entries[i + 1]) });
     return result;
   }
 
-  async clearInFlight(launchId: string): Promise<void> {
-    await this.redis.zrem(this.keys.launchesInFlight, launchId);
+  /** The in-flight launches of one pool (their records say whether each is still on its way). */
+  async inFlightOfPool(pool: Pool): Promise<string[]> {
+    return this.redis.zrange(this.poolIndex(pool), 0, -1);
+  }
+
+  /** Ends the watch on a launch; `pool` (the launch's repository and profile) clears the pool's copy too. */
+  async clearInFlight(launchId: string, pool?: Pool): Promise<void> {
+    if (!pool) {
+      await this.redis.zrem(this.keys.launchesInFlight, launchId);
+      return;
+    }
+    await this.redis.multi().zrem(this.keys.launchesInFlight, launchId).zrem(this.poolIndex(pool), launchId).exec();
+  }
+
+  private poolIndex(pool: Pool): string {
+    return this.keys.launchesInFlightOfPool(repositoryKey(pool.repository), pool.profile);
   }
 
   async list(query: { repositories?: string[]; deadLettered?: boolean; offset?: number; limit?: number } = {}): Promise<Launch[]> {

@@ -172,7 +172,7 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
       // A runner that took the job it was launched for is done being watched; one that took
       // another job leaves its own job to the other's launch, and the reconciler checks that
       // this job still gets a runner.
-      if (serving.forWorkflowJobId === record.workflowJobId) await ctx.launches.clearInFlight(serving.id);
+      if (serving.forWorkflowJobId === record.workflowJobId) await ctx.launches.clearInFlight(serving.id, serving);
       // A runner of one pool took a job of another: its own pool may now lack a runner.
       else if (record.profile && record.profile !== serving.profile) {
         await rebalancePool(ctx, { repository: serving.repository, profile: serving.profile }, log);

@@ -20,13 +20,11 @@ export async function rebalancePool(ctx: DispatcherContext, pool: Pool, log: Log
   const jobs = (await Promise.all(queued.map((id) => ctx.jobs.get(id)))).filter((job) => job !== null);
   const ownLaunches = await Promise.all(jobs.map((job) => (job.launchId ? ctx.launches.get(job.launchId) : null)));
   const onItsWay = new Set(ownLaunches.filter((launch): launch is Launch => launch !== null && ON_ITS_WAY.includes(launch.state)).map((launch) => launch.id));
-  // Launches of this pool whose own job no longer needs them are on their way for the others.
-  for (const { launchId } of await ctx.launches.inFlightSince(Date.now())) {
-    if (onItsWay.has(launchId)) continue;
-    const launch = await ctx.launches.get(launchId);
-    if (launch && ON_ITS_WAY.includes(launch.state) && launch.profile === pool.profile && launch.repository.toLowerCase() === pool.repository.toLowerCase()) {
-      onItsWay.add(launchId);
-    }
+  // Launches of this pool whose own job no longer needs them are on their way for the others
+  // (the pool's own in-flight index: a pool's count never depends on how busy the others are).
+  const others = (await ctx.launches.inFlightOfPool(pool)).filter((launchId) => !onItsWay.has(launchId));
+  for (const launch of await Promise.all(others.map((launchId) => ctx.launches.get(launchId)))) {
+    if (launch && ON_ITS_WAY.includes(launch.state)) onItsWay.add(launch.id);
   }
   let missing = jobs.length - onItsWay.size;
   let relaunched = 0;

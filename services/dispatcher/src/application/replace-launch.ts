@@ -13,7 +13,7 @@ export async function closeLaunch(ctx: DispatcherContext, launch: Launch, detail
   await ctx.launches.update(launch.id, (current) => advanceLaunch(current, 'completed', { at, kind: 'abandoned', detail }));
   await ctx.slots.release({ launchId: launch.id, repository: launch.repository, clusterUser: launch.clusterUser });
   await ctx.demand.releaseCover({ repository: launch.repository, profile: launch.profile }, launch.id);
-  await ctx.launches.clearInFlight(launch.id);
+  await ctx.launches.clearInFlight(launch.id, launch);
 }
 
 /**
@@ -37,7 +37,7 @@ export async function replaceLaunch(ctx: DispatcherContext, stale: Launch, reaso
   });
   if (!replaced || !job) return null;
   if (closeStale) await closeLaunch(ctx, stale, `replaced by launch ${newId}: ${reason}`);
-  else await ctx.launches.clearInFlight(stale.id);
+  else await ctx.launches.clearInFlight(stale.id, stale);
   await ensureLaunch(ctx, job, ctx.logger.child({ workflowJobId: job.workflowJobId, repository: job.repository, launchId: newId }));
   return newId;
 }

@@ -108,7 +108,7 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
       const next = advanceLaunch(current, 'submitted', { at: answeredAt, kind: 'gateway-accepted', detail: `gateway answered ${result.status}` });
       return next ? { ...next, attempts: current.attempts + 1, lastError: undefined } : null;
     });
-    await ctx.launches.markInFlight(launchId, Date.parse(answeredAt));
+    await ctx.launches.markInFlight(launch, Date.parse(answeredAt));
     const launched = await ctx.jobs.update(job.workflowJobId, (current) =>
       current.launchId === launchId ? moveTo(current, 'launched', answeredAt, `gateway accepted launch ${launchId}`) : null,
     );
