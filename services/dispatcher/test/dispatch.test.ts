@@ -213,6 +213,9 @@ test('counting a pool\'s runners on their way sees every one of them, however ma
   // 600 launches of another repository were accepted earlier and still wait for their runners.
   const longAgo = Date.now() - 3600_000;
   for (let i = 0; i < 600; i++) await launches.markInFlight({ id: `elsewhere-${i}`, repository: 'octo/elsewhere', profile: 'default' }, longAgo + i);
+  // And one of this pool whose record has expired since.
+  const bigmem = { repository: 'octo/other', profile: 'bigmem' };
+  await launches.markInFlight({ id: 'expired-launch', ...bigmem }, longAgo);
 
   const [b1, b2, b3, small] = [newJobId(), newJobId(), newJobId(), newJobId()] as const;
   for (const jobId of [b1, b2, b3]) await h.deliver({ action: 'queued', jobId, repository: 'octo/other', labels: [...LABELS, '32gb'] });
@@ -229,4 +232,6 @@ test('counting a pool\'s runners on their way sees every one of them, however ma
   assert.equal((await launches.get(l2))?.state, 'submitted');
   const relaunched = (await Promise.all([b1, b3].map((jobId) => jobs.get(jobId)))).filter((job) => (job?.relaunchCount ?? 0) > 0);
   assert.equal(relaunched.length, 1, 'one new launch: l2 serves the other job');
+  const poolIndex = await launches.inFlightOfPool(bigmem);
+  assert.ok(poolIndex.includes(l2) && !poolIndex.includes('expired-launch'), 'the expired launch left the index');
 });

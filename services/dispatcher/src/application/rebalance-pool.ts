@@ -23,8 +23,11 @@ export async function rebalancePool(ctx: DispatcherContext, pool: Pool, log: Log
   // Launches of this pool whose own job no longer needs them are on their way for the others
   // (the pool's own in-flight index: a pool's count never depends on how busy the others are).
   const others = (await ctx.launches.inFlightOfPool(pool)).filter((launchId) => !onItsWay.has(launchId));
-  for (const launch of await Promise.all(others.map((launchId) => ctx.launches.get(launchId)))) {
+  const records = await Promise.all(others.map((launchId) => ctx.launches.get(launchId)));
+  for (const [index, launch] of records.entries()) {
     if (launch && ON_ITS_WAY.includes(launch.state)) onItsWay.add(launch.id);
+    // A launch whose record expired is watched by nobody: drop it from the index.
+    else if (!launch) await ctx.launches.clearInFlight(others[index]!, pool);
   }
   let missing = jobs.length - onItsWay.size;
   let relaunched = 0;
