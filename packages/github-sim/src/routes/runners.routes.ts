@@ -3,9 +3,9 @@
  * write): registration tokens, and just-in-time configurations that register one ephemeral
  * runner.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateInstallation } from '../http/credentials.ts';
+import type { FastifyInstance } from 'fastify';
 import { DOCS, githubError } from '../http/github-responses.ts';
+import { installationRepository } from '../http/repository-access.ts';
 import type { SimRepository, SimRunner } from '../state.ts';
 import type { SimContext } from './context.ts';
 
@@ -14,31 +14,8 @@ export const RUNNER_ROUTES = {
   jitConfig: 'POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig',
 } as const;
 
-type RepositoryRequest = FastifyRequest<{ Params: { owner: string; repo: string } }>;
-
-/**
- * The repository the installation token may administer, or the answer GitHub gives: 401 for a
- * bad token, 404 when the installation does not cover the repository (GitHub does not say
- * whether it exists), 403 without the Administration permission.
- */
-function administeredRepository(context: SimContext, request: RepositoryRequest, reply: FastifyReply, docs: string): SimRepository | null {
-  const auth = authenticateInstallation(context.state, request.headers.authorization);
-  if (!auth.ok) {
-    void githubError(reply, auth.status, auth.message, DOCS.rest);
-    return null;
-  }
-  const repository = context.state.findRepository(request.params.owner, request.params.repo);
-  const installation = context.state.installation(auth.value.installationId);
-  if (!repository || !installation || !context.state.covers(installation, repository)) {
-    void githubError(reply, 404, 'Not Found', docs);
-    return null;
-  }
-  if (auth.value.permissions.administration !== 'write') {
-    void githubError(reply, 403, 'Resource not accessible by integration', docs);
-    return null;
-  }
-  return repository;
-}
+/** Runner registration needs the Administration permission, with write access. */
+const ADMINISTRATION_WRITE = { name: 'administration', level: 'write' } as const;
 
 interface JitRequest {
   name: string;
@@ -121,7 +98,7 @@ export async function runnerRoutes(app: FastifyInstance, context: SimContext) {
     '/repos/:owner/:repo/actions/runners/registration-token',
     { config: { githubRoute: RUNNER_ROUTES.registrationToken } },
     async (request, reply) => {
-      const repository = administeredRepository(context, request, reply, DOCS.registrationToken);
+      const repository = installationRepository(context, request, reply, ADMINISTRATION_WRITE, DOCS.registrationToken);
       if (!repository) return reply;
       const token = state.createRegistrationToken(repository);
       return reply.code(201).send({ token: token.token, expires_at: token.expiresAt.toISOString() });
@@ -132,7 +109,7 @@ export async function runnerRoutes(app: FastifyInstance, context: SimContext) {
     '/repos/:owner/:repo/actions/runners/generate-jitconfig',
     { config: { githubRoute: RUNNER_ROUTES.jitConfig } },
     async (request, reply) => {
-      const repository = administeredRepository(context, request, reply, DOCS.jitConfig);
+      const repository = installationRepository(context, request, reply, ADMINISTRATION_WRITE, DOCS.jitConfig);
       if (!repository) return reply;
       const input = validateJitRequest(request.body);
       if (typeof input === 'string') return githubError(reply, 422, input, DOCS.jitConfig);
