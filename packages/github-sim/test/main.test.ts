@@ -6,18 +6,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createGitHubApp } from '@gha-slurm/core/github/app-client';
 import { createLogger } from '@gha-slurm/core/logger';
-import { freePort } from '@gha-slurm/core/testing/service-process';
+import { freePort, spawnEntry } from '@gha-slurm/core/testing/service-process';
 import { appKeys, WebhookReceiver } from './support/harness.ts';
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const secretsDir = mkdtempSync(join(tmpdir(), 'github-sim-main-'));
 let receiver: WebhookReceiver;
 
@@ -29,18 +26,7 @@ after(async () => {
   rmSync(secretsDir, { recursive: true, force: true });
 });
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: packageRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exit };
-}
+const start = (env: Record<string, string>) => spawnEntry('packages/github-sim/src/main.ts', env);
 
 test('runs as a process: the App key from a _FILE, SIM_INSTALL installed, jobs delivered to WEBHOOK_URL, SIGTERM stops it', async () => {
   const keys = await appKeys();

@@ -5,27 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '@gha-slurm/core/testing/service-process';
+import { freePort, spawnEntry } from '@gha-slurm/core/testing/service-process';
 import { generateAppKeyPair } from '../src/app-keys.ts';
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: packageRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exit };
-}
+const start = (env: Record<string, string>) => spawnEntry('packages/github-sim/src/main.ts', env);
 
 test('SIM_OAUTH_APPROVE_AS, SIM_OAUTH_USERS and the App OAuth client: a demo user who admins demo-lab/* links and is asked about', async () => {
   const keys = await generateAppKeyPair();

@@ -6,16 +6,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from './support/broker-harness.ts';
-import { freePort } from '@gha-slurm/core/testing/service-process';
+import { freePort, spawnEntry } from '@gha-slurm/core/testing/service-process';
 
-const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 let h: Harness;
 let secretsDir: string;
 
@@ -29,20 +28,9 @@ after(async () => {
 });
 
 
-function startBroker(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serviceDir,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += String(chunk)));
-  child.stderr?.on('data', (chunk) => (output += String(chunk)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const startBroker = (env: Record<string, string>) => spawnEntry('services/token-broker/src/main.ts', env);
 
-async function waitUntilReady(url: string, exited: Promise<number | null>): Promise<void> {
+async function waitUntilReady(url: string, exited: Promise<unknown>): Promise<void> {
   let done = false;
   void exited.then(() => (done = true));
   for (let attempt = 0; attempt < 150 && !done; attempt++) {
@@ -64,7 +52,7 @@ test('started with the design variables, it grants once, refuses the bad cases, 
   const broker = startBroker({ ...env, GITHUB_PRIVATE_KEY_FILE: keyFile, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(url, broker.exited);
+    await waitUntilReady(url, broker.exit);
     const { token, launch } = await h.launch();
     const post = (authorization: string, path = '/gha/runner') => fetch(`${url}${path}`, { method: 'POST', headers: { authorization } });
 
@@ -86,7 +74,7 @@ test('started with the design variables, it grants once, refuses the bad cases, 
     assert.match(await (await fetch(`${url}/metrics`)).text(), /token_broker_grants_total/);
 
     broker.child.kill('SIGTERM');
-    assert.equal(await broker.exited, 0);
+    assert.equal(await broker.exit, 0);
     assert.match(broker.output(), /token-broker listening/);
     assert.match(broker.output(), /"signal":"SIGTERM"/);
     assert.ok(!broker.output().includes(body.token) && !broker.output().includes(token), 'no credential in the log');
@@ -125,12 +113,12 @@ test('`npm run start -w services/token-broker` serves, and SIGTERM to npm stops 
 test('a bad configuration stops it at start with every problem named', async () => {
   const { GITHUB_APP_ID: _id, ...env } = h.env;
   const broker = startBroker({ ...env, LAUNCH_VERIFY_KEYS: 'not a key', PORT: '70000' });
-  assert.equal(await broker.exited, 1);
+  assert.equal(await broker.exit, 1);
   assert.match(broker.output(), /GITHUB_APP_ID: is required/);
   assert.match(broker.output(), /LAUNCH_VERIFY_KEYS: must hold one or more Ed25519 public keys/);
   assert.match(broker.output(), /PORT: must be between 0 and 65535/);
 
   const rsaAsLaunchKey = startBroker({ ...h.env, LAUNCH_VERIFY_KEYS: h.appKeys.publicKeyPem, PORT: '0', HOST: '127.0.0.1' });
-  assert.equal(await rsaAsLaunchKey.exited, 1);
+  assert.equal(await rsaAsLaunchKey.exit, 1);
   assert.match(rsaAsLaunchKey.output(), /LAUNCH_VERIFY_KEYS key 1 is a rsa key; launch tokens use Ed25519/);
 });

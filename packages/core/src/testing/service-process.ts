@@ -43,20 +43,29 @@ function exited(child: ChildProcess): Promise<number | string | null> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
 }
 
-/** Runs a service's main.ts until it exits by itself; for start-up failures. */
-export async function runServiceToExit(service: string, env: Record<string, string>, timeoutMs = 30_000) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('services', service, 'src', 'main.ts')], {
+/**
+ * `node --import tsx <entry>` from the repository root with exactly `env` (and PATH), its
+ * stdout and stderr collected; `exit` settles with the exit code (or the ending signal).
+ */
+export function spawnEntry(entry: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: repositoryRoot,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output, exit: exited(child) };
+}
+
+/** Runs a service's main.ts until it exits by itself; for start-up failures. */
+export async function runServiceToExit(service: string, env: Record<string, string>, timeoutMs = 30_000) {
+  const { child, output, exit } = spawnEntry(join('services', service, 'src', 'main.ts'), { LOG_LEVEL: 'info', ...env });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await exited(child);
+  const code = await exit;
   clearTimeout(timer);
-  return { code, output };
+  return { code, output: output() };
 }
 
 export function startService(service: string, options: StartOptions): Promise<RunningService> {
@@ -65,20 +74,12 @@ export function startService(service: string, options: StartOptions): Promise<Ru
 
 /** Like `startService`, for any entry point of the repository (a simulator, a script). */
 export async function startProcess(entry: string, options: StartOptions): Promise<RunningService> {
-  const service = entry;
   const port = options.env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: repositoryRoot,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...options.env, PORT: port },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const { child, output, exit } = spawnEntry(entry, { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...options.env, PORT: port });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (true) {
-    if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode} before it was ready:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode} before it was ready:\n${output()}`);
     try {
       if ((await fetch(`${url}${options.readyPath ?? '/readyz'}`)).status === 200) break;
     } catch {
@@ -86,20 +87,19 @@ export async function startProcess(entry: string, options: StartOptions): Promis
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${service} was not ready within the timeout:\n${output}`);
+      throw new Error(`${entry} was not ready within the timeout:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
     url,
     process: child,
-    output: () => output,
+    output,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
-      const done = exited(child);
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const code = await done;
+      const code = await exit;
       clearTimeout(timer);
       return code;
     },
