@@ -1,7 +1,7 @@
 /**
  * The figures of a benchmark run, the goals of the issue, and the table printed for people.
  */
-import type { LatencySummary } from './load-phase.ts';
+import type { LoadPhaseResult } from './load-phase.ts';
 import type { QueueCheck } from './queue-check.ts';
 import type { BatchStats, TargetName } from './protocol.ts';
 
@@ -12,18 +12,9 @@ export const GOALS = {
   maxP99Ratio: 2,
 } as const;
 
-export interface TargetFigures {
+/** What the load generator measured (without the delivery ids), and what the machine did meanwhile. */
+export interface TargetFigures extends Omit<LoadPhaseResult, 'title' | 'acceptedDeliveryIds' | 'unansweredDeliveryIds'> {
   target: TargetName;
-  durationSeconds: number;
-  requestsPerSecond: number;
-  acceptedPerSecond: number;
-  answered: number;
-  accepted: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  statusCodes: Record<string, number>;
-  latencyMs: LatencySummary;
   /** Server process CPU during the measured period, in cores (1 = one core fully busy). */
   serverCpuCores: number;
   /** Server CPU time per answered request: the cost of one delivery, less sensitive to noisy neighbours than req/s. */
