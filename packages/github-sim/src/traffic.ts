@@ -6,6 +6,7 @@
  * Routes are named by GitHub's own route templates, as Octokit writes them
  * (`POST /repos/{owner}/{repo}/actions/runners/registration-token`).
  */
+import { CountedRules } from './counted-rules.ts';
 
 export type RouteName = string;
 
@@ -65,33 +66,20 @@ export type FaultRule = Fault & {
   times?: number;
 };
 
-interface ActiveRule {
-  rule: FaultRule;
-  remaining: number;
-}
-
 export class FaultPlan {
-  private rules: ActiveRule[] = [];
+  private readonly rules = new CountedRules<FaultRule>();
 
   /** Adds a fault; returns a function that removes it. */
   add(rule: FaultRule): () => void {
-    const active = { rule, remaining: rule.times ?? Number.POSITIVE_INFINITY };
-    this.rules.push(active);
-    return () => {
-      this.rules = this.rules.filter((entry) => entry !== active);
-    };
+    return this.rules.add(rule);
   }
 
   clear(): void {
-    this.rules = [];
+    this.rules.clear();
   }
 
   /** The fault this call meets, if any; each rule counts down the calls it affected. */
   take(route: RouteName): Fault | undefined {
-    const active = this.rules.find((entry) => entry.remaining > 0 && (entry.rule.route === undefined || entry.rule.route === route));
-    if (!active) return undefined;
-    active.remaining -= 1;
-    if (active.remaining <= 0) this.rules = this.rules.filter((entry) => entry !== active);
-    return active.rule;
+    return this.rules.take((rule) => rule.route === undefined || rule.route === route);
   }
 }

@@ -4,6 +4,7 @@
  * failing intake answered). A rule drops the next `times` deliveries, or each one with
  * `probability`, optionally only those of one event, action, or only first attempts.
  */
+import { CountedRules } from '../counted-rules.ts';
 
 export interface WebhookFaultRule {
   /** How many deliveries it drops; every matching one when absent (or, with `probability`, that many at most). */
@@ -24,13 +25,8 @@ export interface DeliveryDescription {
   redelivery: boolean;
 }
 
-interface ActiveRule {
-  rule: WebhookFaultRule;
-  remaining: number;
-}
-
 export class WebhookFaults {
-  private rules: ActiveRule[] = [];
+  private readonly rules = new CountedRules<WebhookFaultRule>();
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -38,30 +34,23 @@ export class WebhookFaults {
   add(rule: WebhookFaultRule): () => void {
     if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) throw new Error('probability must be between 0 and 1');
     if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) throw new Error('times must be a positive whole number');
-    const active = { rule, remaining: rule.times ?? Number.POSITIVE_INFINITY };
-    this.rules.push(active);
-    return () => {
-      this.rules = this.rules.filter((entry) => entry !== active);
-    };
+    return this.rules.add(rule);
   }
 
   clear(): void {
-    this.rules = [];
+    this.rules.clear();
   }
 
   /** The recorded failure for this delivery, when a rule drops it. */
   take(delivery: DeliveryDescription): { statusCode: number } | undefined {
-    for (const active of this.rules) {
-      const { rule } = active;
-      if (active.remaining <= 0) continue;
-      if (rule.event !== undefined && rule.event !== delivery.event) continue;
-      if (rule.action !== undefined && rule.action !== delivery.action) continue;
-      if (rule.redelivery !== undefined && rule.redelivery !== delivery.redelivery) continue;
-      if (rule.probability !== undefined && this.random() >= rule.probability) continue;
-      active.remaining -= 1;
-      if (active.remaining <= 0) this.rules = this.rules.filter((entry) => entry !== active);
-      return { statusCode: rule.statusCode ?? 0 };
-    }
-    return undefined;
+    const rule = this.rules.take(
+      (candidate) =>
+        (candidate.event === undefined || candidate.event === delivery.event) &&
+        (candidate.action === undefined || candidate.action === delivery.action) &&
+        (candidate.redelivery === undefined || candidate.redelivery === delivery.redelivery) &&
+        // Drawn last, and only for a rule that fits, as before: a seeded test sees the same draws.
+        (candidate.probability === undefined || this.random() < candidate.probability),
+    );
+    return rule && { statusCode: rule.statusCode ?? 0 };
   }
 }
