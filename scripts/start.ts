@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeRedisUrl } from '@gha-slurm/core/redis';
 import { ensureDemoConfig, DEMO_ADMIN, DEMO_USER } from './start/demo-config.ts';
 import { findOrStartRedis, type RedisForStart } from './start/redis.ts';
 import { DEMO_OWNER, DEMO_REPOSITORIES, runDemoWorkload, UNCONNECTED_REPOSITORY } from './start/demo-workload.ts';
@@ -143,7 +144,7 @@ if (!demo) {
   sign in as      ${DEMO_USER}: ${config.userToken}   (then "Link your GitHub account": you are GitHub's ${DEMO_GITHUB_LOGIN})
                   ${DEMO_ADMIN} (admin): ${config.adminToken}
   webhook intake  http://localhost:${PORTS.ingest}/webhook   (secret in ${join('.data', 'demo', 'webhook-secret')})
-  demo keys and tokens live in .data/demo; Redis at ${redis.url}`;
+  demo keys and tokens live in .data/demo; Redis at ${describeRedisUrl(redis.url)}`;
 }
 
 let exiting = false;

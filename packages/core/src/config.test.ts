@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { commonVariables, ConfigError, httpUrl, loadConfig, port, redactConfig, requiredString } from './config.ts';
+import { describeRedisUrl } from './redis.ts';
 
 const schema = z.object({
   ...commonVariables,
@@ -73,4 +74,28 @@ test('error messages and the redacted dump never contain a secret value', () => 
   const config = loadConfig(schema, { GITHUB_WEBHOOK_SECRET: secret, SLURM_GATEWAY_URL: 'http://h' });
   assert.ok(!JSON.stringify(redactConfig(config)).includes(secret));
   assert.equal(redactConfig(config).GITHUB_WEBHOOK_SECRET, '[redacted]');
+});
+
+test('the redacted dump masks the credentials of every URL-valued variable and keeps where it points', () => {
+  const urlSchema = schema.extend({ GITHUB_API_URL: httpUrl('the API'), OIDC_ISSUER: z.string(), REDIS_SENTINEL_PASSWORD: z.string() });
+  const config = loadConfig(urlSchema, {
+    GITHUB_WEBHOOK_SECRET: 'x',
+    REDIS_URL: 'redis://default:redis-pass-1@redis.internal:6380/2',
+    SLURM_GATEWAY_URL: 'https://gw-user:gateway-pass-2@gateway.example:8443/base',
+    GITHUB_API_URL: 'https://api-token-3@ghe.example/api/v3',
+    OIDC_ISSUER: 'https://sso.example/realms/hpc?client_secret=query-secret-4&tenant=lab',
+    REDIS_SENTINEL_PASSWORD: 'sentinel-pass-5',
+  });
+  const dump = JSON.stringify(redactConfig(config));
+  for (const secret of ['redis-pass-1', 'gateway-pass-2', 'api-token-3', 'query-secret-4', 'sentinel-pass-5']) {
+    assert.ok(!dump.includes(secret), `${secret} shown in ${dump}`);
+  }
+  const redacted = redactConfig(config);
+  assert.equal(redacted.REDIS_URL, 'redis://default:***@redis.internal:6380/2');
+  assert.equal(redacted.SLURM_GATEWAY_URL, 'https://gw-user:***@gateway.example:8443/base');
+  assert.equal(redacted.GITHUB_API_URL, 'https://***@ghe.example/api/v3');
+  assert.equal(redacted.OIDC_ISSUER, 'https://sso.example/realms/hpc?client_secret=***&tenant=lab');
+  assert.equal(redacted.REDIS_SENTINEL_PASSWORD, '[redacted]');
+  assert.equal(redacted.REDIS_PREFIX, 'ghaslurm', 'values without credentials are shown as they are');
+  assert.equal(describeRedisUrl('redis://127.0.0.1:6379?password=in-the-query'), 'redis://127.0.0.1:6379?password=***');
 });

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.ts';
+import { maskUrlCredentials } from './url-credentials.ts';
 
 /** Values never printed, logged or returned: a config dump shows them as `[redacted]`. */
 export const SECRET_VARIABLES = new Set([
@@ -18,7 +19,11 @@ export const SECRET_VARIABLES = new Set([
   'LAUNCH_SIGNING_KEY',
   'GITHUB_CLIENT_SECRET',
   'TOKEN_ENCRYPTION_KEY',
+  'SLURM_JWT_KEY',
 ]);
+
+/** Names that hold a secret whatever the service (`REDIS_PASSWORD`, `REDIS_SENTINEL_PASSWORD`, ...). */
+const SECRET_NAME = /PASSWORD|SECRET/;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -78,6 +83,49 @@ export function trustProxy() {
     });
 }
 
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
+
+/** `host:port,...` (`[::1]:26379` for IPv6; the port defaults to Sentinel's 26379). */
+function sentinelAddresses() {
+  return z
+    .string()
+    .optional()
+    .transform((value, context): SentinelAddress[] | undefined => {
+      if (value === undefined) return undefined;
+      const addresses: SentinelAddress[] = [];
+      for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+        const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+))(?::(\d{1,5}))?$/.exec(entry);
+        const port = Number(match?.[3] ?? 26379);
+        if (!match || port < 1 || port > 65535) {
+          context.addIssue({ code: 'custom', message: `"${entry}" is not host:port (a sentinel's address, e.g. 10.0.0.5:26379)` });
+          return z.NEVER;
+        }
+        addresses.push({ host: match[1] ?? match[2]!, port });
+      }
+      if (addresses.length === 0) {
+        context.addIssue({ code: 'custom', message: 'lists no sentinel (host:port,...)' });
+        return z.NEVER;
+      }
+      return addresses;
+    });
+}
+
+/** Variables that mean something only together: one without the other is a mistake to report. */
+const PAIRED_VARIABLES: Array<[string, string, string]> = [
+  ['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'Sentinel needs the sentinels and the name of the primary they monitor'],
+];
+
+function pairProblems(raw: Record<string, string | undefined>): string[] {
+  return PAIRED_VARIABLES.flatMap(([first, second, why]) => {
+    if (!(first in raw) || !(second in raw) || (raw[first] === undefined) === (raw[second] === undefined)) return [];
+    const missing = raw[first] === undefined ? first : second;
+    return [`${missing}: is required with ${missing === first ? second : first} (${why})`];
+  });
+}
+
 /** Variables every service reads. */
 export const commonVariables = {
   REDIS_URL: z
@@ -91,6 +139,18 @@ export const commonVariables = {
       (value) => /^[A-Za-z0-9_.{}-]{1,64}$/.test(value),
       'must be 1-64 letters, digits or _ . - { } (a hash tag such as {ghaslurm} keeps a queue on one Redis Cluster slot)',
     ),
+  // Redis Sentinel, for a primary that can fail over: where the sentinels are and the name
+  // they know the primary by. REDIS_URL then gives only the credentials, database and TLS.
+  REDIS_SENTINELS: sentinelAddresses(),
+  REDIS_SENTINEL_NAME: z.string().trim().min(1, 'must not be empty (the name the sentinels monitor the primary under)').optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  // How many replicas must hold a write that is acknowledged to someone (a delivery, a
+  // repository list) before it is: what a failover may not lose. 0: the primary alone.
+  REDIS_MIN_REPLICAS_ACK: z.coerce
+    .number({ error: 'must be a number (replicas that must hold an acknowledged write)' })
+    .int('must be a whole number (replicas that must hold an acknowledged write)')
+    .min(0, 'must be 0 or more (replicas that must hold an acknowledged write)')
+    .default(0),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
@@ -129,6 +189,7 @@ export function loadConfig<Shape extends z.ZodRawShape>(
 ): z.infer<z.ZodObject<Shape>> {
   const problems: string[] = [];
   const raw = resolveFileVariables(Object.keys(schema.shape), env, problems);
+  problems.push(...pairProblems(raw));
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -142,12 +203,17 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   return parsed.data;
 }
 
-/** The configuration with secrets masked, for a start-up log line. */
+/**
+ * The configuration as it may be logged or shown: secrets as `[redacted]`, and the credentials
+ * in every URL-valued variable (a `REDIS_URL` with its password, an API URL with a token in it)
+ * masked, because an operator reads the start-up line to check addresses, never passwords.
+ */
 export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [
-      key,
-      SECRET_VARIABLES.has(key) && value !== undefined ? '[redacted]' : value,
-    ]),
+    Object.entries(config).map(([key, value]) => {
+      if (value === undefined) return [key, value];
+      if (SECRET_VARIABLES.has(key) || SECRET_NAME.test(key)) return [key, '[redacted]'];
+      return [key, typeof value === 'string' ? maskUrlCredentials(value) : value];
+    }),
   );
 }

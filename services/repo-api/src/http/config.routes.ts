@@ -1,6 +1,7 @@
 /** `GET /api/config` (public): how the web app signs people in, before anyone has. */
 import type { FastifyInstance } from 'fastify';
 import type { PublicConfig } from '@gha-slurm/core/api/types';
+import { maskUrlCredentials } from '@gha-slurm/core/url-credentials';
 import type { InstallationDirectory } from '../domain/ports.ts';
 
 export interface ConfigRouteOptions {
@@ -22,7 +23,8 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRouteOpt
     oidc: options.oidc,
     staticTokens: options.staticTokens,
     github: {
-      url: options.githubWebUrl,
+      // Public, so a GITHUB_URL given with credentials in it shows none of them.
+      url: maskUrlCredentials(options.githubWebUrl),
       appInstallUrl: options.installations ? await options.installations.installUrl() : null,
     },
   }));
