@@ -87,7 +87,7 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
   };
   const workers = [
     createGithubEventsWorker(context, deps.workerRedis, prefix, deps.concurrency.events),
-    createLaunchesWorker(context, deps.workerRedis, prefix, deps.concurrency.launches),
+    createLaunchesWorker(context, deps.workerRedis, prefix, deps.concurrency.launches, deps.retryPolicy),
     createLaunchRetriesWorker(context, deps.workerRedis, prefix),
   ];
   let reconciler: ReconcilerContext | null = null;

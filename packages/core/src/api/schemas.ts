@@ -252,6 +252,7 @@ export const launchSchema = {
     state: { type: 'string', enum: LAUNCH_STATES },
     attempts: { type: 'integer' },
     lastError: { type: 'string' },
+    slurmJobId: { type: 'integer', description: "The Slurm job the gateway submitted, when the gateway says (the project's gateway does, gha-slurm-munge does not)" },
     createdAt: isoTime,
     events: {
       type: 'array',

@@ -67,6 +67,12 @@ export interface Launch {
   state: LaunchState;
   attempts: number;
   lastError?: string;
+  /**
+   * The Slurm job the gateway submitted, when the gateway says (the project's gateway does,
+   * gha-slurm-munge does not). Only a launch that has one is ever asked about or cancelled
+   * through the gateway's `GET`/`DELETE /runner/:runnerName`.
+   */
+  slurmJobId?: number;
   createdAt: string;
   events: LaunchEvent[];
 }

@@ -58,6 +58,17 @@ test('a missing field, an unknown field, a duplicate name and a YAML error are r
   assert.match(problemsOf('')[0]!, /profiles/);
 });
 
+test("Slurm's account, qos, constraint and gres are kept when set, and absent otherwise", () => {
+  const withOptions = DESIGN_EXAMPLE.replace('    duration: "04:00:00"\n', '    duration: "04:00:00"\n    account: lab-42\n    qos: long\n    constraint: "intel&avx512"\n    gres: "gpu:a100:2"\n');
+  const { profiles } = parseRunnerProfiles(withOptions, 'profiles.yaml');
+  assert.deepEqual(
+    { account: profiles[1]?.account, qos: profiles[1]?.qos, constraint: profiles[1]?.constraint, gres: profiles[1]?.gres },
+    { account: 'lab-42', qos: 'long', constraint: 'intel&avx512', gres: 'gpu:a100:2' },
+  );
+  assert.deepEqual(['account', 'qos', 'constraint', 'gres'].filter((key) => key in profiles[0]!), []);
+  assert.match(problemsOf(withOptions.replace('qos: long', 'qos: ""'))[0]!, /^line \d+ \(profiles\.1\.qos\): must not be empty/);
+});
+
 test('an unreadable file says so', () => {
   assert.throws(() => loadRunnerProfiles('/nonexistent/profiles.yaml'), /cannot read the file \(ENOENT\)/);
 });

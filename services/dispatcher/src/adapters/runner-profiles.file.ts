@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { RunnerProfiles } from '@gha-slurm/core/domain/runner-profile';
+import { slurmJobOptionsOf, type RunnerProfiles } from '@gha-slurm/core/domain/runner-profile';
 import { durationToMinutes, memoryToMegabytes } from '../domain/resource-units.ts';
 
 export class RunnerProfilesError extends Error {
@@ -16,6 +16,15 @@ export class RunnerProfilesError extends Error {
 }
 
 const label = z.string().trim().min(1, 'a label must not be empty').max(256);
+
+/** A value passed to Slurm as it is (account, qos, constraint, gres): one line, no control characters. */
+const slurmOption = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(256)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must be one line without control characters')
+  .optional();
 
 const profileSchema = z
   .object({
@@ -34,6 +43,10 @@ const profileSchema = z
       return minutes ?? 0;
     }),
     exclusive: z.boolean().optional(),
+    account: slurmOption,
+    qos: slurmOption,
+    constraint: slurmOption,
+    gres: slurmOption,
     staleAfter: z
       .union([z.string(), z.number()])
       .optional()
@@ -89,6 +102,7 @@ export function parseRunnerProfiles(text: string, file: string): RunnerProfiles 
         memoryMb: profile.memory,
         durationMinutes: profile.duration,
         exclusive: profile.exclusive,
+        ...slurmJobOptionsOf(profile),
         ...(profile.staleAfter !== undefined ? { staleAfterMinutes: profile.staleAfter } : {}),
       })),
       limits: parsed.data.limits,

@@ -6,6 +6,7 @@
  */
 import type { Logger } from '@gha-slurm/core/logger';
 import { advanceLaunch, appendBounded, launchIdFromRunnerName, type Launch, type LaunchEvent } from '@gha-slurm/core/domain/launch';
+import { slurmJobOptionsOf } from '@gha-slurm/core/domain/runner-profile';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import { moveTo } from '../domain/job-lifecycle.ts';
 import type { DispatcherContext } from './context.ts';
@@ -13,7 +14,8 @@ import type { DispatcherContext } from './context.ts';
 export type LaunchRunOutcome =
   | { kind: 'done'; outcome: 'accepted' | 'not-needed' | 'dead-lettered' | 'already-handled' }
   | { kind: 'wait-for-slot'; delayMs: number }
-  | { kind: 'retry'; reason: string };
+  /** `retryAfterMs`: the gateway asked for at least this long before the next attempt. */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number };
 
 export interface LaunchAttempt {
   /** 1 for the first try. */
@@ -96,6 +98,7 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
     ...(profile.partition ? { partition: profile.partition } : {}),
     duration: String(profile.durationMinutes),
     ...(profile.exclusive !== undefined ? { exclusive: String(profile.exclusive) } : {}),
+    ...slurmJobOptionsOf(profile),
     clusterUser: launch.clusterUser,
     tokenURL: ctx.settings.tokenBrokerUrl,
   });
@@ -104,9 +107,11 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
 
   const answeredAt = ctx.now().toISOString();
   if (result.kind === 'accepted') {
+    const slurmJob = result.jobId !== undefined ? `, Slurm job ${result.jobId}` : '';
     await ctx.launches.update(launchId, (current) => {
-      const next = advanceLaunch(current, 'submitted', { at: answeredAt, kind: 'gateway-accepted', detail: `gateway answered ${result.status}` });
-      return next ? { ...next, attempts: current.attempts + 1, lastError: undefined } : null;
+      const next = advanceLaunch(current, 'submitted', { at: answeredAt, kind: 'gateway-accepted', detail: `gateway answered ${result.status}${slurmJob}` });
+      if (!next) return null;
+      return { ...next, attempts: current.attempts + 1, lastError: undefined, ...(result.jobId !== undefined ? { slurmJobId: result.jobId } : {}) };
     });
     await ctx.launches.markInFlight(launch, Date.parse(answeredAt));
     const launched = await ctx.jobs.update(job.workflowJobId, (current) =>
@@ -130,7 +135,7 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
     await ctx.slots.release(holder);
     ctx.metrics.launches.inc({ outcome: 'gateway-failed' });
     log.warn({ attempt: attempt.attempt, reason: result.reason }, 'gateway failed; will retry');
-    return { kind: 'retry', reason: result.reason };
+    return { kind: 'retry', reason: result.reason, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
   }
   const why = result.retryable ? `gave up after ${attempt.attempt} attempts: ${result.reason}` : result.reason;
   await deadLetter(ctx, launch, why, log, attempt.attempt);

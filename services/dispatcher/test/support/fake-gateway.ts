@@ -1,11 +1,26 @@
 /**
- * A stand-in for gha-slurm-munge's `POST /runner/start`, on loopback: records every request
- * and answers as told (accept, fail with a status, hang, or refuse the auth-token).
+ * A stand-in for the Slurm-side gateway, on loopback, in either of the two ways the design
+ * supports:
+ * - `munge` (the default): gha-slurm-munge's `POST /runner/start`, `200 {"status":"OK!"}`, no
+ *   job id, and every accepted request is a new Slurm job (it is not idempotent);
+ * - `slurm-gateway`: the project's gateway, `201 {jobId, runnerName, state}` for a new runner
+ *   name, `200` with the same job for a repeat (nothing submitted twice), and
+ *   `GET`/`DELETE /runner/:runnerName`.
+ * It records every request and answers as told: accept, fail with a status (and a body or
+ * headers), hang, or submit and then answer only after a delay (the window in which a client
+ * gives up on a request that did start a job).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type GatewayMode = { kind: 'accept' } | { kind: 'status'; status: number } | { kind: 'hang' };
+export type GatewayMode =
+  | { kind: 'accept' }
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | { kind: 'hang' }
+  /** Submits the job, then answers only after `afterMs` (a client with a shorter timeout gives up first). */
+  | { kind: 'late'; afterMs: number };
+
+export type GatewayStyle = 'munge' | 'slurm-gateway';
 
 export interface RecordedStart {
   headers: IncomingMessage['headers'];
@@ -13,38 +28,99 @@ export interface RecordedStart {
   answeredWith: number | 'hung';
 }
 
+/** A Slurm job the fake submitted: one per accepted start (munge), or per runner name (ours). */
+export interface FakeSlurmJob {
+  jobId: number;
+  runnerName: string;
+  /** The start request that submitted it; its `launcherToken` is what the job's runner would send the broker. */
+  body: Record<string, string>;
+  state: 'PENDING' | 'RUNNING' | 'CANCELLED';
+}
+
+export interface RecordedRunnerCall {
+  method: 'GET' | 'DELETE';
+  runnerName: string;
+  answeredWith: number;
+}
+
 export class FakeGateway {
   readonly requests: RecordedStart[] = [];
-  /** Modes applied to the next requests in order; `fallback` after they run out. */
+  readonly slurmJobs: FakeSlurmJob[] = [];
+  readonly runnerCalls: RecordedRunnerCall[] = [];
+  /** Modes applied to the next start requests in order; `fallback` after they run out. */
   script: GatewayMode[] = [];
   fallback: GatewayMode = { kind: 'accept' };
   private server: Server;
   private hanging = new Set<IncomingMessage>();
+  private timers = new Set<NodeJS.Timeout>();
+  private nextJobId = 7000;
 
-  constructor(readonly secret: string) {
+  constructor(readonly secret: string, public style: GatewayStyle = 'munge') {
     this.server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>;
-        const mode = this.script.shift() ?? this.fallback;
-        const record: RecordedStart = { headers: request.headers, body, answeredWith: 'hung' };
-        this.requests.push(record);
-        if (request.url !== '/runner/start' || request.method !== 'POST') return this.answer(response, record, 404);
-        if (request.headers['auth-token'] !== this.secret) return this.answer(response, record, 401, { error: 'Unauthorized' });
-        if (mode.kind === 'hang') {
-          this.hanging.add(request);
-          return;
+        if (request.headers['auth-token'] !== this.secret) return this.send(response, 401, { error: 'Unauthorized' });
+        const runnerPath = /^\/runner\/([^/]+)$/.exec(request.url ?? '');
+        if (request.method === 'POST' && request.url === '/runner/start') {
+          return this.startRunner(request, response, JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>);
         }
-        if (mode.kind === 'status') return this.answer(response, record, mode.status, { error: 'Slurm said no' });
-        this.answer(response, record, 200, { status: 'OK!' });
+        if (runnerPath && this.style === 'slurm-gateway' && (request.method === 'GET' || request.method === 'DELETE')) {
+          return this.runner(request.method, decodeURIComponent(runnerPath[1]!), response);
+        }
+        this.send(response, 404, { error: 'Not Found' });
       });
     });
   }
 
-  private answer(response: import('node:http').ServerResponse, record: RecordedStart, status: number, body: unknown = {}) {
+  private startRunner(request: IncomingMessage, response: ServerResponse, body: Record<string, string>) {
+    const mode = this.script.shift() ?? this.fallback;
+    const record: RecordedStart = { headers: request.headers, body, answeredWith: 'hung' };
+    this.requests.push(record);
+    if (mode.kind === 'hang') {
+      this.hanging.add(request);
+      return;
+    }
+    if (mode.kind === 'status') return this.answer(response, record, mode.status, mode.body ?? { error: 'Slurm said no' }, mode.headers);
+    const { job, isNew } = this.submit(body);
+    const status = this.style === 'munge' ? 200 : isNew ? 201 : 200;
+    const answerBody = this.style === 'munge' ? { status: 'OK!' } : { jobId: job.jobId, runnerName: job.runnerName, state: job.state };
+    if (mode.kind === 'late') {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!response.destroyed) this.answer(response, record, status, answerBody);
+      }, mode.afterMs);
+      this.timers.add(timer);
+      return;
+    }
+    this.answer(response, record, status, answerBody);
+  }
+
+  /** gha-slurm-munge submits every request; our gateway submits a runner name once. */
+  private submit(body: Record<string, string>): { job: FakeSlurmJob; isNew: boolean } {
+    const existing = this.style === 'slurm-gateway' ? this.slurmJobs.find((job) => job.runnerName === body.runnerName) : undefined;
+    if (existing) return { job: existing, isNew: false };
+    const job: FakeSlurmJob = { jobId: this.nextJobId++, runnerName: body.runnerName ?? '', body, state: 'PENDING' };
+    this.slurmJobs.push(job);
+    return { job, isNew: true };
+  }
+
+  private runner(method: 'GET' | 'DELETE', runnerName: string, response: ServerResponse) {
+    const job = this.slurmJobs.find((candidate) => candidate.runnerName === runnerName);
+    const status = job ? 200 : 404;
+    this.runnerCalls.push({ method, runnerName, answeredWith: status });
+    if (!job) return this.send(response, 404, { error: `no Slurm job for runner ${runnerName}` });
+    if (method === 'DELETE') job.state = 'CANCELLED';
+    this.send(response, 200, { jobId: job.jobId, runnerName, state: job.state, reason: job.state === 'PENDING' ? 'Resources' : null });
+  }
+
+  private answer(response: ServerResponse, record: RecordedStart, status: number, body: unknown = {}, headers: Record<string, string> = {}) {
     record.answeredWith = status;
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    this.send(response, status, body, headers);
+  }
+
+  private send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+    response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
   }
 
   async start(): Promise<string> {
@@ -52,12 +128,18 @@ export class FakeGateway {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** Accepted starts, by runner name. */
+  /** Accepted starts (answered 200 or 201), in order. */
   accepted(): RecordedStart[] {
-    return this.requests.filter((request) => request.answeredWith === 200);
+    return this.requests.filter((request) => request.answeredWith === 200 || request.answeredWith === 201);
+  }
+
+  /** The Slurm jobs submitted for a runner name. */
+  jobsOf(runnerName: string): FakeSlurmJob[] {
+    return this.slurmJobs.filter((job) => job.runnerName === runnerName);
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
     for (const request of this.hanging) request.socket.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -17,7 +17,7 @@ import { testRedis } from '@gha-slurm/core/testing/redis';
 import { interpretDelivery } from '../../../webhook-ingest/src/domain/delivery.ts';
 import { createGatewayClient } from '../../src/adapters/gateway.client.ts';
 import { buildDispatcher, type Dispatcher } from '../../src/app.ts';
-import { FakeGateway } from './fake-gateway.ts';
+import { FakeGateway, type GatewayStyle } from './fake-gateway.ts';
 
 export const PROFILES: RunnerProfiles = {
   profiles: [
@@ -31,12 +31,14 @@ export interface HarnessOptions {
   profiles?: RunnerProfiles;
   attempts?: number;
   gatewayTimeoutMs?: number;
+  /** How the fake gateway answers: like gha-slurm-munge (default) or like the project's gateway. */
+  gatewayStyle?: GatewayStyle;
 }
 
 export async function startHarness(options: HarnessOptions = {}) {
   const env = await testRedis('dispatch');
   const gatewaySecret = `gw-${randomUUID()}`;
-  const gateway = new FakeGateway(gatewaySecret);
+  const gateway = new FakeGateway(gatewaySecret, options.gatewayStyle);
   const gatewayUrl = await gateway.start();
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
