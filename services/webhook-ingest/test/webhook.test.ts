@@ -195,6 +195,23 @@ test('a body over the limit is 413 and an unsupported content type 415', async (
   assert.equal((await queuedJobs()).length, 0);
 });
 
+test('a signed body of another content type is 415 naming application/json, whatever the type', async () => {
+  const body = JSON.stringify(workflowJobPayload({ action: 'queued' }));
+  for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/octet-stream', undefined]) {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/webhook',
+      headers: Object.fromEntries(
+        Object.entries({ ...deliveryHeaders('workflow_job', body, SECRET), 'content-type': type }).filter(([, value]) => value !== undefined),
+      ) as Record<string, string>,
+      payload: body,
+    });
+    assert.equal(response.statusCode, 415, `${type}: ${response.body}`);
+    assert.match(response.json().message, /application\/json/, String(type));
+  }
+  assert.equal((await queuedJobs()).length, 0);
+});
+
 test('health, readiness and metrics answer', async () => {
   assert.equal((await app.inject('/healthz')).statusCode, 200);
   const ready = await app.inject('/readyz');

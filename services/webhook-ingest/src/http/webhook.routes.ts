@@ -33,6 +33,10 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     registers: [options.registry],
   });
 
+  // GitHub sends JSON when the App's webhook content type is application/json, the only one
+  // accepted: without Fastify's text/plain parser, any other type is a 415 that names it
+  // (not a 400 "no body" that sends the operator looking in the wrong place).
+  app.removeAllContentTypeParsers();
   // The body stays raw bytes: the signature covers exactly these, and nothing may parse a
   // body whose signature has not been checked.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
