@@ -171,6 +171,32 @@ test('in_progress binds the job to the launch whose runner took it, even a swap'
   );
 });
 
+test("a runner named after a launch of another repository changes nothing of that launch", async () => {
+  const jobOfA = newJobId();
+  const jobOfB = newJobId();
+  await h.deliver({ action: 'queued', jobId: jobOfA, repository: 'octo/hpc', labels: LABELS });
+  await h.deliver({ action: 'queued', jobId: jobOfB, repository: 'octo/other', labels: LABELS });
+  await h.settle();
+  const launchOfA = (await jobs.get(jobOfA))!.launchId!;
+  const before = await launches.get(launchOfA);
+  assert.equal(before?.state, 'submitted');
+
+  // Someone registers a runner on octo/other under the name of octo/hpc's launch.
+  const impostor = `slurm-${launchOfA}`;
+  await h.deliver({ action: 'in_progress', jobId: jobOfB, repository: 'octo/other', labels: LABELS, runnerName: impostor });
+  await h.settle();
+  await h.deliver({ action: 'completed', jobId: jobOfB, repository: 'octo/other', labels: LABELS, runnerName: impostor, conclusion: 'success' });
+  await h.settle();
+
+  assert.deepEqual(await launches.get(launchOfA), before, "octo/hpc's launch is exactly as it was");
+  const slots = new SlotStore(h.env.redis, h.env.prefix);
+  assert.equal(await slots.isHeld({ launchId: launchOfA, repository: 'octo/hpc', clusterUser: 'alice' }), true, 'its slot is still held');
+  assert.deepEqual(await launches.inFlightOfPool({ repository: 'octo/hpc', profile: 'default' }).then((ids) => ids.includes(launchOfA)), true, 'still watched as in flight');
+  assert.equal((await jobs.get(jobOfA))?.state, 'launched');
+  const ownOfB = await launches.get((await jobs.get(jobOfB))!.launchId!);
+  assert.ok(ownOfB?.events.some((event) => event.kind === 'lost-job'), "octo/other's own launch lost its job to a runner that is not ours");
+});
+
 test('log lines about a job carry delivery, job, repository and launch ids, and no launch token', async () => {
   const jobId = newJobId();
   const deliveryId = await h.deliver({ action: 'queued', jobId, repository: 'octo/hpc', labels: LABELS });

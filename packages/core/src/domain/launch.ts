@@ -1,3 +1,5 @@
+import { repositoryKey } from './repository-name.ts';
+
 /**
  * A launch: one request to the gateway for one ephemeral runner, made for one workflow job.
  * The runner may end up serving another job of the same repository and labels (GitHub hands
@@ -82,6 +84,15 @@ export const RUNNER_NAME_PREFIX = 'slurm-';
 
 export function runnerNameForLaunch(launchId: string): string {
   return `${RUNNER_NAME_PREFIX}${launchId}`;
+}
+
+/**
+ * Whether `launch` is one of `repository`'s. A runner's name is chosen by whoever registers
+ * it, so a runner on another repository can carry our launch's name: only the launch's own
+ * repository may say what became of its runner.
+ */
+export function isLaunchOf(launch: Pick<Launch, 'repository'>, repository: string): boolean {
+  return repositoryKey(launch.repository) === repositoryKey(repository);
 }
 
 export function launchIdFromRunnerName(runnerName: string | null | undefined): string | null {

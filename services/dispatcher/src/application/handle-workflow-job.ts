@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@gha-slurm/core/logger';
-import { advanceLaunch, appendBounded, launchIdFromRunnerName, runnerNameForLaunch, type Launch } from '@gha-slurm/core/domain/launch';
+import { advanceLaunch, appendBounded, isLaunchOf, launchIdFromRunnerName, runnerNameForLaunch, type Launch } from '@gha-slurm/core/domain/launch';
 import type { WorkflowJobEvent, WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import { applyEvent, moveTo, newJobRecord } from '../domain/job-lifecycle.ts';
 import { decideLaunch } from '../domain/launch-decision.ts';
@@ -161,13 +161,19 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
   if (record.profile) await ctx.demand.removeJob({ repository: record.repository, profile: record.profile }, record.workflowJobId);
   const at = ctx.now().toISOString();
   const runnerName = event.workflowJob.runnerName ?? record.runnerName ?? null;
-  const servingLaunchId = launchIdFromRunnerName(runnerName);
-  if (servingLaunchId) {
-    const serving = await ctx.launches.update(servingLaunchId, (launch) => {
-      const next = advanceLaunch(launch, 'running', { at, kind: 'job-taken', detail: `took job ${record.workflowJobId}` });
+  const namedLaunchId = launchIdFromRunnerName(runnerName);
+  let servingLaunchId: string | null = null;
+  if (namedLaunchId) {
+    let ofThisRepository = true;
+    const serving = await ctx.launches.update(namedLaunchId, (launch) => {
+      ofThisRepository = isLaunchOf(launch, record.repository);
+      const next = ofThisRepository && advanceLaunch(launch, 'running', { at, kind: 'job-taken', detail: `took job ${record.workflowJobId}` });
       return next ? { ...next, servedWorkflowJobId: record.workflowJobId } : null;
     });
-    if (serving) {
+    if (serving && !ofThisRepository) {
+      log.warn({ launchId: namedLaunchId, runnerName, launchRepository: serving.repository }, 'a runner named after a launch of another repository took this job; that launch is left alone');
+    } else if (serving) {
+      servingLaunchId = serving.id;
       await ctx.demand.releaseCover({ repository: serving.repository, profile: serving.profile }, serving.id);
       // A runner that took the job it was launched for is done being watched; one that took
       // another job leaves its own job to the other's launch, and the reconciler checks that
@@ -177,11 +183,10 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
       else if (record.profile && record.profile !== serving.profile) {
         await rebalancePool(ctx, { repository: serving.repository, profile: serving.profile }, log);
       }
+      log.info({ launchId: servingLaunchId, runnerName }, 'job taken by our runner');
     }
-    log.info({ launchId: servingLaunchId, runnerName }, 'job taken by our runner');
-  } else {
-    log.info({ runnerName }, 'job taken by a runner that is not ours');
   }
+  if (!servingLaunchId) log.info({ runnerName }, 'job taken by a runner that is not ours');
   // The job's own launch, if another runner took the job, now serves the rest of its pool.
   if (record.launchId && record.launchId !== servingLaunchId) {
     await ctx.launches.update(record.launchId, (launch) =>
@@ -197,10 +202,12 @@ async function jobEnded(ctx: DispatcherContext, record: WorkflowJobRecord, log: 
   const at = ctx.now().toISOString();
   const servingLaunchId = launchIdFromRunnerName(record.runnerName);
   if (servingLaunchId) {
-    const serving = await ctx.launches.update(servingLaunchId, (launch) =>
-      advanceLaunch(launch, 'completed', { at, kind: 'job-completed', detail: `job ${record.workflowJobId}: ${record.conclusion ?? 'unknown'}` }),
-    );
-    if (serving) {
+    let ofThisRepository = true;
+    const serving = await ctx.launches.update(servingLaunchId, (launch) => {
+      ofThisRepository = isLaunchOf(launch, record.repository);
+      return ofThisRepository ? advanceLaunch(launch, 'completed', { at, kind: 'job-completed', detail: `job ${record.workflowJobId}: ${record.conclusion ?? 'unknown'}` }) : null;
+    });
+    if (serving && ofThisRepository) {
       await ctx.slots.release({ launchId: serving.id, repository: serving.repository, clusterUser: serving.clusterUser });
       await ctx.demand.releaseCover({ repository: serving.repository, profile: serving.profile }, serving.id);
     }

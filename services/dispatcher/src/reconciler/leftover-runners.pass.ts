@@ -4,7 +4,7 @@
  * offline and idle, and whose launch ended (or that have no launch record and were first seen
  * longer ago than a bound). Never a runner that is not ours, online, or busy.
  */
-import { launchIdFromRunnerName, RUNNER_NAME_PREFIX } from '@gha-slurm/core/domain/launch';
+import { isLaunchOf, launchIdFromRunnerName, RUNNER_NAME_PREFIX } from '@gha-slurm/core/domain/launch';
 import type { Launch } from '@gha-slurm/core/domain/launch';
 import type { RepositoryRunner } from './github-port.ts';
 import { budgetLeft, type PassOutcome, type ReconcilerContext } from './context.ts';
@@ -35,7 +35,9 @@ export async function reconcileLeftoverRunners(ctx: ReconcilerContext): Promise<
     for (const runner of await github.listRunners(repository, installationId)) {
       if (!runner.name.startsWith(RUNNER_NAME_PREFIX)) continue;
       const launchId = launchIdFromRunnerName(runner.name);
-      const launch = launchId ? await ctx.dispatcher.launches.get(launchId) : null;
+      // A launch of another repository is not this runner's, whatever its name says.
+      const named = launchId ? await ctx.dispatcher.launches.get(launchId) : null;
+      const launch = named && isLaunchOf(named, repository) ? named : null;
       const seenField = `${repository}#${runner.id}`;
       await ctx.redis.hsetnx(firstSeenKey, seenField, String(now));
       const firstSeen = Number(await ctx.redis.hget(firstSeenKey, seenField));
