@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { repositoryKey, type RepositoryName } from '../domain/repository-name.ts';
 import type { AuditEntry } from '../domain/audit-entry.ts';
 import { storeKeys } from './keys.ts';
+import { replicaAckPolicyOf, writeAcknowledged } from '../replica-ack.ts';
 
 const REPLACE = `
 local user = ARGV[1]
@@ -148,7 +149,7 @@ export class RepositoryMappingStore {
    */
   async replace(user: string, repositories: RepositoryName[], change: MappingChange): Promise<ReplaceResult> {
     const pairs = repositories.flatMap((repository) => [repository.key, repository.url]);
-    const result = await this.redis.ghaslurmReplaceRepositories(
+    const result = await this.acknowledged(() => this.redis.ghaslurmReplaceRepositories(
       5,
       ...this.listKeys(user),
       user,
@@ -156,7 +157,7 @@ export class RepositoryMappingStore {
       new Date().toISOString(),
       change.reason,
       ...pairs,
-    );
+    ));
     if (result[0] === 'conflict') return { kind: 'conflict', repositoryKey: result[1]! };
     return { kind: 'replaced', repositories: result.slice(1).sort((a, b) => a.localeCompare(b)) };
   }
@@ -176,7 +177,7 @@ export class RepositoryMappingStore {
   ): Promise<VerifiedReplaceResult> {
     const verified = [...new Set(verifiedKeys)];
     const pairs = repositories.flatMap((repository) => [repository.key, repository.url]);
-    const result = await this.redis.ghaslurmReplaceVerifiedRepositories(
+    const result = await this.acknowledged(() => this.redis.ghaslurmReplaceVerifiedRepositories(
       5,
       ...this.listKeys(user),
       String(verified.length),
@@ -186,7 +187,7 @@ export class RepositoryMappingStore {
       new Date().toISOString(),
       change.reason,
       ...pairs,
-    );
+    ));
     if (result[0] === 'conflict') return { kind: 'conflict', repositoryKey: result[1]! };
     if (result[0] === 'unverified') return { kind: 'unverified', repositoryKey: result[1]! };
     return { kind: 'replaced', repositories: result.slice(1).sort((a, b) => a.localeCompare(b)) };
@@ -236,11 +237,11 @@ export class RepositoryMappingStore {
           return null;
         }
         (connection as unknown as Record<string, unknown>).ghaslurmReplaceRepositories ?? connection.defineCommand('ghaslurmReplaceRepositories', { lua: REPLACE });
-        const result = await connection
+        const result = await this.acknowledged(() => connection
           .multi()
           .ghaslurmReplaceRepositories(5, ...this.listKeys(owner.clusterUser),
             owner.clusterUser, change.actor, new Date().toISOString(), change.reason, ...pairs)
-          .exec();
+          .exec(), connection);
         if (result === null) continue; // the list changed meanwhile: read it again
         const [error, reply] = result[0] ?? [];
         if (error) throw error;
@@ -251,6 +252,15 @@ export class RepositoryMappingStore {
     } finally {
       connection.disconnect();
     }
+  }
+
+  /**
+   * A list write is answered only once the replicas the deployment asks for hold it
+   * (`REDIS_MIN_REPLICAS_ACK`), so a failover right after cannot undo a change someone was
+   * told is saved. `through` is the connection that wrote, when it is not the store's own.
+   */
+  private acknowledged<T>(write: () => Promise<T>, through: Redis = this.redis): Promise<T> {
+    return writeAcknowledged(through, write, replicaAckPolicyOf(this.redis));
   }
 
   private async namesFor(keys: string[]): Promise<RepositoryName[]> {

@@ -18,6 +18,11 @@ export interface BatchingOptions {
   /** A write slower than this is answered as failed (it may still land; redelivery is deduplicated). */
   writeTimeoutMs?: number;
   onBatch?: (size: number) => void;
+  /**
+   * Wraps each batch's write, to hold the answer until enough replicas have the batch too
+   * (`writeAcknowledged` with `REDIS_MIN_REPLICAS_ACK`); the batch's requests fail if it throws.
+   */
+  acknowledge?: <T>(write: () => Promise<T>) => Promise<T>;
 }
 
 interface Pending {
@@ -73,13 +78,15 @@ export class BatchingEnqueuer implements EventQueue {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis did not store the batch within ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
     });
-    const add = this.queue.addBulk(
+    const addBulk = () =>
+      this.queue.addBulk(
         batch.map(({ job }) => ({
           name: job.event,
           data: job,
           opts: { ...GITHUB_EVENT_JOB_OPTIONS, jobId: deliveryJobId(job.deliveryId) },
         })),
       );
+    const add = this.options.acknowledge ? this.options.acknowledge(addBulk) : addBulk();
     const write = Promise.race([add, timeout])
       .then(
         () => batch.forEach((entry) => entry.resolve()),
