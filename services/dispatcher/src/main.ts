@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
 import { createLaunchSigner, LaunchKeyError } from '@gha-slurm/core/launch-token';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
-import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { dispatcherConfigSchema } from './config.ts';
 import { loadRunnerProfiles, RunnerProfilesError } from './adapters/runner-profiles.file.ts';
 import { createGatewayClient } from './adapters/gateway.client.ts';
@@ -37,8 +37,9 @@ try {
 
 const logger = createLogger({ name: 'dispatcher', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('dispatcher');
-const redis = createRedis(config.REDIS_URL, 'client');
-const workerRedis = createRedis(config.REDIS_URL, 'worker');
+const redisAt = redisTarget(config);
+const redis = createRedis(redisAt, 'client');
+const workerRedis = createRedis(redisAt, 'worker');
 for (const connection of [redis, workerRedis]) connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
 const gateway = createGatewayClient({
   baseUrl: config.SLURM_GATEWAY_URL,
@@ -105,7 +106,7 @@ await dispatcher.start();
 logger.info(
   {
     config: redactConfig(config),
-    redis: describeRedisUrl(config.REDIS_URL),
+    redis: describeRedisTarget(redisAt),
     profiles: profiles.profiles.map((profile) => profile.name),
     launchKeyId: signer.kid,
   },

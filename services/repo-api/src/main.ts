@@ -9,7 +9,7 @@ import { LAUNCH_RETRY_QUEUE } from '@gha-slurm/core/launch-retry';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
 import { QUEUE_NAMES } from '@gha-slurm/core/queues';
-import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { buildRepoApiApp, createStores } from './app.ts';
 import { corsOrigins, loadRepoApiConfig, type RepoApiConfig } from './config.ts';
 import { RedisChangeFeed } from './adapters/change-feed.ts';
@@ -41,10 +41,11 @@ try {
 
 const logger = createLogger({ name: 'repo-api', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('repo-api');
-const redis = createRedis(config.REDIS_URL, 'client');
+const redisAt = redisTarget(config);
+const redis = createRedis(redisAt, 'client');
 redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
 // Pub/sub needs a connection of its own, which waits for Redis rather than giving up.
-const subscriber = createRedis(config.REDIS_URL, 'worker', { connectionName: 'gha-slurm-repo-api-changes' });
+const subscriber = createRedis(redisAt, 'worker', { connectionName: 'gha-slurm-repo-api-changes' });
 subscriber.on('error', (error) => logger.warn({ err: error }, 'Redis subscriber connection error'));
 
 const oidc = config.OIDC_ISSUER && config.OIDC_AUDIENCE
@@ -153,7 +154,7 @@ await app.listen({ host: config.HOST, port: config.PORT });
 logger.info(
   {
     config: redactConfig(config),
-    redis: describeRedisUrl(config.REDIS_URL),
+    redis: describeRedisTarget(redisAt),
     signIn: { oidc: Boolean(oidc), staticTokens: staticTokens?.size ?? 0 },
     github: Boolean(github),
     githubLinking: Boolean(githubAccounts),

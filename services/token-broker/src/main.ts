@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
 import { LaunchKeyError } from '@gha-slurm/core/launch-token';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
-import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { brokerConfigSchema } from './config.ts';
 import { createBroker } from './broker.ts';
 
@@ -25,7 +25,8 @@ const logger = createLogger({ name: 'token-broker', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('token-broker');
 // A grant makes half a dozen Redis calls from many requests at once; auto-pipelining sends
 // those issued in the same tick in one write (about a tenth of a grant's CPU, measured).
-const redis = createRedis(config.REDIS_URL, 'client', { enableAutoPipelining: true });
+const redisAt = redisTarget(config);
+const redis = createRedis(redisAt, 'client', { enableAutoPipelining: true });
 redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
 
 let app: FastifyInstance;
@@ -53,4 +54,4 @@ process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
 
 await app.listen({ host: config.HOST, port: config.PORT });
-logger.info({ config: redactConfig(config), redis: describeRedisUrl(config.REDIS_URL) }, 'token-broker listening');
+logger.info({ config: redactConfig(config), redis: describeRedisTarget(redisAt) }, 'token-broker listening');

@@ -6,7 +6,8 @@ import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
 import { QUEUE_NAMES } from '@gha-slurm/core/queues';
-import { createRedis, describeRedisUrl } from '@gha-slurm/core/redis';
+import { writeAcknowledged } from '@gha-slurm/core/replica-ack';
+import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { ingestConfigSchema } from './config.ts';
 import { buildIngestApp } from './app.ts';
 import { BatchingEnqueuer } from './adapters/batching-enqueuer.ts';
@@ -25,7 +26,8 @@ try {
 
 const logger = createLogger({ name: 'webhook-ingest', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('webhook-ingest');
-const redis = createRedis(config.REDIS_URL, 'producer');
+const redisAt = redisTarget(config);
+const redis = createRedis(redisAt, 'producer');
 redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
 const queue = new Queue(QUEUE_NAMES.githubEvents, { connection: redis, prefix: config.REDIS_PREFIX });
 queue.on('error', (error) => logger.warn({ err: error }, 'queue error'));
@@ -38,6 +40,8 @@ const batchSizes = new Histogram({
 const enqueuer = new BatchingEnqueuer(queue, {
   isConnected: () => redis.status === 'ready',
   onBatch: (size) => batchSizes.observe(size),
+  // With REDIS_MIN_REPLICAS_ACK, a delivery is answered 202 only once replicas hold it too.
+  acknowledge: (write) => writeAcknowledged(redis, write),
 });
 
 const app = await buildIngestApp({
@@ -64,4 +68,4 @@ process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
 
 await app.listen({ host: config.HOST, port: config.PORT });
-logger.info({ config: redactConfig(config), redis: describeRedisUrl(config.REDIS_URL) }, 'webhook-ingest listening');
+logger.info({ config: redactConfig(config), redis: describeRedisTarget(redisAt) }, 'webhook-ingest listening');
