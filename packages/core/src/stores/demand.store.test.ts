@@ -29,6 +29,14 @@ test('grants while queued jobs outnumber runners on their way, and each token on
   assert.equal((await demand.tryGrant(pool, 'launch-c', 'jti-c', 60)).kind, 'granted');
 });
 
+test('a launch is granted once, whichever of its tokens asks', async () => {
+  const pool = { repository: 'twice/repo', profile: 'default' };
+  await demand.addQueuedJob(pool, 1);
+  await demand.addQueuedJob(pool, 2);
+  assert.equal((await demand.tryGrant(pool, 'launch-twice', 'first-token', 60)).kind, 'granted');
+  assert.equal((await demand.tryGrant(pool, 'launch-twice', 'second-token', 60)).kind, 'already-granted', 'a second Slurm job of one launch gets nothing');
+});
+
 test('pools are per repository and profile', async () => {
   await demand.addQueuedJob({ repository: 'p/one', profile: 'default' }, 10);
   assert.equal((await demand.tryGrant({ repository: 'p/two', profile: 'default' }, 'l1', 'j1', 60)).kind, 'no-demand');
@@ -49,7 +57,7 @@ test('a cancelled grant frees the demand and the token', async () => {
   const pool = { repository: 'cancel/repo', profile: 'default' };
   await demand.addQueuedJob(pool, 7);
   assert.equal((await demand.tryGrant(pool, 'l', 'j', 60)).kind, 'granted');
-  await demand.cancelGrant(pool, 'l', 'j');
+  await demand.cancelGrant(pool, 'l');
   assert.equal((await demand.tryGrant(pool, 'l', 'j', 60)).kind, 'granted');
 });
 

@@ -14,7 +14,9 @@
  *   has not taken a job yet. The broker adds one on a grant; the dispatcher removes it when the
  *   runner's `in_progress` arrives. A runner gives up after a few minutes without a job, so
  *   entries older than `coverSeconds` stop counting.
- * - `granted:<jti>`: a launch token is good for one grant.
+ * - `granted:launch:<launch id>`: a launch is good for one grant, whatever number of tokens
+ *   were signed for it or Slurm jobs started with them (a gateway that timed out after it
+ *   submitted, and was asked again, may have started two).
  *
  * `tryGrant` checks and reserves in one Lua script, so two runners asking at once can never
  * both be counted against one queued job.
@@ -24,9 +26,9 @@ import { repositoryKey } from '../domain/repository-name.ts';
 import { storeKeys } from './keys.ts';
 
 const TRY_GRANT = `
--- KEYS: demand, covered, granted-token
--- ARGV: launch id, now (ms), cover window (ms), demand horizon (ms), token ttl (s)
-if redis.call('EXISTS', KEYS[3]) == 1 then return {'already-granted', 0, 0} end
+-- KEYS: demand, covered, granted-launch, granted-token (markers from before grants were per launch)
+-- ARGV: launch id, now (ms), cover window (ms), demand horizon (ms), marker ttl (s)
+if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then return {'already-granted', 0, 0} end
 local now = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[4])))
@@ -102,20 +104,21 @@ export class DemandStore {
   }
 
   /**
-   * Checks demand and, when there is some, reserves it for this launch and marks the token
-   * `jti` as used, atomically. `tokenTtlSeconds` should outlive the token.
+   * Checks demand and, when there is some, reserves it for this launch and marks the launch
+   * as granted, atomically. `markerTtlSeconds` should outlive the launch's tokens.
    */
-  async tryGrant(pool: Pool, launchId: string, jti: string, tokenTtlSeconds: number): Promise<GrantDecision> {
+  async tryGrant(pool: Pool, launchId: string, jti: string, markerTtlSeconds: number): Promise<GrantDecision> {
     const [kind, queued, covered] = await this.redis.ghaslurmTryGrant(
-      3,
+      4,
       this.demandKey(pool),
       this.coveredKey(pool),
+      this.keys.grantedLaunch(launchId),
       this.keys.grantedToken(jti),
       launchId,
       Date.now(),
       this.settings.coverSeconds * 1000,
       this.settings.demandHorizonSeconds * 1000,
-      Math.max(1, Math.ceil(tokenTtlSeconds)),
+      Math.max(1, Math.ceil(markerTtlSeconds)),
     );
     if (kind === 'granted') return { kind, queued, covered };
     if (kind === 'no-demand') return { kind, queued, covered };
@@ -126,8 +129,8 @@ export class DemandStore {
    * Undoes a reservation when the credentials could not be minted (GitHub failed), so the
    * runner may ask again with the same token.
    */
-  async cancelGrant(pool: Pool, launchId: string, jti: string): Promise<void> {
-    await this.redis.multi().zrem(this.coveredKey(pool), launchId).del(this.keys.grantedToken(jti)).exec();
+  async cancelGrant(pool: Pool, launchId: string): Promise<void> {
+    await this.redis.multi().zrem(this.coveredKey(pool), launchId).del(this.keys.grantedLaunch(launchId)).exec();
   }
 
   /** Per repository: how many jobs wait for a runner and how long the oldest has (for metrics). */

@@ -27,7 +27,8 @@ export function storeKeys(prefix: string) {
     // Demand: what the broker checks before it grants credentials (see demand.store.ts).
     demand: (repositoryKey: string, profile: string) => `${prefix}:demand:${repositoryKey}:${profile}`,
     covered: (repositoryKey: string, profile: string) => `${prefix}:covered:${repositoryKey}:${profile}`,
-    grantedToken: (jti: string) => `${prefix}:granted:${jti}`,
+    grantedLaunch: (launchId: string) => `${prefix}:granted:launch:${launchId}`, // a launch is good for one grant
+    grantedToken: (jti: string) => `${prefix}:granted:${jti}`, // the same, by token: written before grants were per launch, read until they expire
 
     // Runner slots (see slot.store.ts).
     repositorySlots: (repositoryKey: string) => `${prefix}:slots:repo:${repositoryKey}`,

@@ -42,7 +42,8 @@ export async function startHarness(options: HarnessOptions = {}) {
   const gatewayUrl = await gateway.start();
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const verifier = createLaunchVerifier(await parseVerificationKeys(publicKey.export({ type: 'spki', format: 'pem' }).toString()));
+  const launchPublicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const verifier = createLaunchVerifier(await parseVerificationKeys(launchPublicKeyPem));
   const queue = new Queue<GithubEventJob>(QUEUE_NAMES.githubEvents, { connection: env.redis, prefix: env.prefix });
   const connections: Redis[] = [];
   const dispatchers: Dispatcher[] = [];
@@ -137,7 +138,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     await env.cleanup();
   }
 
-  return { env, gateway, verifier, queue, startDispatcher, deliver, deliverEvent, connect, settle, stop, logLines, dispatchers };
+  return { env, gateway, verifier, launchPublicKeyPem, queue, startDispatcher, deliver, deliverEvent, connect, settle, stop, logLines, dispatchers };
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;

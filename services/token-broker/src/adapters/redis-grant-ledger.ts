@@ -1,5 +1,5 @@
 /**
- * The grant's memory, in the shared Redis stores: demand and one-grant-per-token
+ * The grant's memory, in the shared Redis stores: demand and one grant per launch
  * (`DemandStore.tryGrant`, atomic), and the timeline of the launch and its workflow job, on
  * which every grant and refusal is written so the jobs view can say why a runner got nothing.
  * Records say what happened; they never hold a credential.
@@ -12,7 +12,7 @@ import type { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import type { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import { StoreUnavailable, type DemandDecision, type GrantLedger, type GrantRecord, type LaunchJobView } from '../domain/ports.ts';
 
-/** The used-token marker outlives the token by this much, so clock drift cannot reopen it. */
+/** The granted-launch marker outlives the token by this much, so clock drift cannot reopen it. */
 const GRANT_MARKER_MARGIN_SECONDS = 3600;
 
 export interface GrantLedgerStores {
@@ -47,9 +47,9 @@ export class RedisGrantLedger implements GrantLedger {
 
   async release(claims: LaunchClaims): Promise<void> {
     try {
-      await this.stores.demand.cancelGrant(poolOf(claims), claims.sub, claims.jti);
+      await this.stores.demand.cancelGrant(poolOf(claims), claims.sub);
     } catch (error) {
-      // The reservation lapses by itself (cover window); the token stays spent until it expires.
+      // The reservation lapses by itself (cover window); the launch stays spent until its marker expires.
       this.stores.logger.error({ err: error, launchId: claims.sub }, 'could not release a grant reservation');
     }
   }

@@ -5,7 +5,7 @@
 import type { LaunchClaims } from '@gha-slurm/core/launch-token';
 import type { WorkflowJobState } from '@gha-slurm/core/domain/workflow-job';
 
-/** The demand check and the one-grant-per-token rule, decided together and atomically. */
+/** The demand check and the one-grant-per-launch rule, decided together and atomically. */
 export type DemandDecision = { kind: 'granted' } | { kind: 'already-granted' } | { kind: 'no-demand'; queued: number; covered: number };
 
 /** What the broker may know of the job a launch was made for, to explain a refusal. */
@@ -22,9 +22,9 @@ export type GrantRecord =
   | { outcome: 'failed'; detail: string };
 
 export interface GrantLedger {
-  /** Checks the token was never granted and demand is left, and reserves it (atomically). */
+  /** Checks the launch was never granted and demand is left, and reserves it (atomically). */
   reserve(claims: LaunchClaims): Promise<DemandDecision>;
-  /** Undoes `reserve`: the token may be used again and the demand is free. */
+  /** Undoes `reserve`: the launch may be granted again and the demand is free. */
   release(claims: LaunchClaims): Promise<void>;
   /** The launch's own job, or null when there is no record of it. */
   launchJob(claims: LaunchClaims): Promise<LaunchJobView | null>;

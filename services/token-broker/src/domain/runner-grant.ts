@@ -5,7 +5,7 @@
  *
  * 1. a launch token is present and shaped like a JWT            → refused: token
  * 2. it verifies (EdDSA, known kid, issuer, audience, expiry)   → refused: token, naming the check
- * 3. it was never granted before                                → refused: replay
+ * 3. its launch was never granted before (whichever token asks) → refused: replay
  * 4. its pool still has a queued job no other runner covers     → refused: demand, with the reason
  * 5. the App is still installed on the repository               → refused: installation
  *
@@ -80,7 +80,7 @@ export class RunnerGrant {
       return { kind: 'failed', claims, failure: { cause: 'store-unavailable', retryAfterSeconds: STORE_RETRY_AFTER_SECONDS, message: 'the demand store is unavailable; try again shortly' } };
     }
     if (decision.kind === 'already-granted') {
-      const message = `launch token ${claims.jti} was already granted credentials; a launch token is good for one grant`;
+      const message = `launch ${claims.sub} was already granted credentials; a launch is good for one grant, whichever of its tokens asks`;
       await ledger.record(claims, { outcome: 'refused', terminal: false, detail: 'already granted' });
       return { kind: 'refused', claims, refusal: { check: 'replay', message } };
     }
