@@ -152,6 +152,9 @@ export const commonVariables = {
     .min(0, 'must be 0 or more (replicas that must hold an acknowledged write)')
     .default(0),
   HOST: z.string().default('0.0.0.0'),
+  // How long SIGTERM waits for work in flight before the process exits anyway (see
+  // shutdown.ts): under the 10 s `docker stop` grants, so the exit is ours and says what hung.
+  SHUTDOWN_TIMEOUT_MS: positiveInt(8000, 'how long a SIGTERM waits for work in flight, in milliseconds'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

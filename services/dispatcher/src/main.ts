@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
 import { createLaunchSigner, LaunchKeyError } from '@gha-slurm/core/launch-token';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { stopOnSignals } from '@gha-slurm/core/shutdown';
 import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { dispatcherConfigSchema } from './config.ts';
 import { loadRunnerProfiles, RunnerProfilesError } from './adapters/runner-profiles.file.ts';
@@ -87,19 +88,15 @@ if (!config.GITHUB_APP_ID) {
   logger.warn('no GitHub App configured (GITHUB_APP_ID, GITHUB_PRIVATE_KEY): the reconciler cannot redeliver lost webhooks, check stale launches with GitHub, find unseen jobs or delete leftover runners');
 }
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping: finishing jobs in progress');
-  await dispatcher.close();
-  await gateway.close();
-  redis.disconnect();
-  workerRedis.disconnect();
-  process.exit(0);
-}
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+// Bounded: a dependency that hangs cannot keep the process from exiting (core/shutdown.ts).
+stopOnSignals(
+  [
+    { name: 'queue workers', close: () => dispatcher.close() },
+    { name: 'gateway client', close: () => gateway.close() },
+    { name: 'Redis', close: () => (redis.disconnect(), workerRedis.disconnect()) },
+  ],
+  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, what: 'finishing jobs in progress' },
+);
 
 await dispatcher.http.listen({ host: config.HOST, port: config.PORT });
 await dispatcher.start();

@@ -8,6 +8,7 @@ import { createGitHubApp } from '@gha-slurm/core/github/app-client';
 import { LAUNCH_RETRY_QUEUE } from '@gha-slurm/core/launch-retry';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { stopOnSignals } from '@gha-slurm/core/shutdown';
 import { QUEUE_NAMES } from '@gha-slurm/core/queues';
 import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { buildRepoApiApp, createStores } from './app.ts';
@@ -135,20 +136,16 @@ const app = await buildRepoApiApp({
   sessionTtlSeconds: config.SESSION_TTL_SECONDS,
 });
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping: closing event streams and draining requests');
-  await app.close();
-  await changes.stop();
-  await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
-  subscriber.disconnect();
-  redis.disconnect();
-  process.exit(0);
-}
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+// Bounded: a dependency that hangs cannot keep the process from exiting (core/shutdown.ts).
+stopOnSignals(
+  [
+    { name: 'HTTP server', close: () => app.close() },
+    { name: 'change feed', close: () => changes.stop() },
+    { name: 'queues', close: () => Promise.all(queues.map((queue) => queue.close())) },
+    { name: 'Redis', close: () => (subscriber.disconnect(), redis.disconnect()) },
+  ],
+  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, what: 'closing event streams and draining requests' },
+);
 
 await app.listen({ host: config.HOST, port: config.PORT });
 logger.info(

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
 import { LaunchKeyError } from '@gha-slurm/core/launch-token';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { stopOnSignals } from '@gha-slurm/core/shutdown';
 import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { brokerConfigSchema } from './config.ts';
 import { createBroker } from './broker.ts';
@@ -41,17 +42,14 @@ try {
   throw error;
 }
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping: finishing requests in flight');
-  await app.close();
-  redis.disconnect();
-  process.exit(0);
-}
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+// Bounded: a dependency that hangs cannot keep the process from exiting (core/shutdown.ts).
+stopOnSignals(
+  [
+    { name: 'HTTP server', close: () => app.close() },
+    { name: 'Redis', close: () => redis.disconnect() },
+  ],
+  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, what: 'finishing requests in flight' },
+);
 
 await app.listen({ host: config.HOST, port: config.PORT });
 logger.info({ config: redactConfig(config), redis: describeRedisTarget(redisAt) }, 'token-broker listening');

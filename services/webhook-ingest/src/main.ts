@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { ConfigError, loadConfig, redactConfig } from '@gha-slurm/core/config';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { stopOnSignals } from '@gha-slurm/core/shutdown';
 import { QUEUE_NAMES } from '@gha-slurm/core/queues';
 import { writeAcknowledged } from '@gha-slurm/core/replica-ack';
 import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
@@ -53,19 +54,16 @@ const app = await buildIngestApp({
   registry,
 });
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping: draining requests and batches in flight');
-  await app.close();
-  await enqueuer.close();
-  await queue.close();
-  redis.disconnect();
-  process.exit(0);
-}
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+// Bounded: a dependency that hangs cannot keep the process from exiting (core/shutdown.ts).
+stopOnSignals(
+  [
+    { name: 'HTTP server', close: () => app.close() },
+    { name: 'delivery batches', close: () => enqueuer.close() },
+    { name: 'queue', close: () => queue.close() },
+    { name: 'Redis', close: () => redis.disconnect() },
+  ],
+  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, what: 'draining requests and batches in flight' },
+);
 
 await app.listen({ host: config.HOST, port: config.PORT });
 logger.info({ config: redactConfig(config), redis: describeRedisTarget(redisAt) }, 'webhook-ingest listening');
