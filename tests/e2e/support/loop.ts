@@ -26,6 +26,13 @@ export interface LoopOptions {
   dispatcherEnv?: Record<string, string>;
   /** Dispatcher replicas, all consuming the same queues. */
   dispatchers?: number;
+  /** Copies of webhook-ingest, token-broker and repo-api, all on the same Redis. */
+  replicas?: number;
+  /**
+   * Variables that put every service on another Redis than the tests' own (a Sentinel
+   * topology the test runs, and removes itself afterwards).
+   */
+  redisEnv?: Record<string, string>;
 }
 
 export async function startLoop(options: LoopOptions) {
@@ -45,7 +52,7 @@ export async function startLoop(options: LoopOptions) {
   const started: RunningService[] = [];
   const ports = { ingest: await freePort(), broker: await freePort(), api: await freePort(), dispatcher: await freePort(), sim: await freePort() };
   const simUrl = `http://127.0.0.1:${ports.sim}`;
-  const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', ...options.redisEnv };
   const app = { GITHUB_APP_ID: '4242', GITHUB_PRIVATE_KEY: appKey, GITHUB_API_URL: simUrl };
 
   const gateway = new GatewaySim(
@@ -64,6 +71,7 @@ export async function startLoop(options: LoopOptions) {
   async function stop() {
     await gateway.close();
     await Promise.all(started.map((service) => service.stop()));
+    if (options.redisEnv) return;
     const redis = new Redis(redisUrl);
     await deletePrefix(redis, prefix);
     redis.disconnect();
@@ -75,12 +83,21 @@ export async function startLoop(options: LoopOptions) {
       env: { ...app, PORT: String(ports.sim), GITHUB_WEBHOOK_SECRET: webhookSecret, WEBHOOK_URL: `http://127.0.0.1:${ports.ingest}/webhook`, GITHUB_URL: simUrl, SIM_INSTALL: install, LOG_LEVEL: 'warn' },
       readyPath: '/_sim/workflow-jobs',
     }));
-    const [ingest, broker, api] = await Promise.all([
-      startService('webhook-ingest', { env: { ...common, PORT: String(ports.ingest), GITHUB_WEBHOOK_SECRET: webhookSecret } }),
-      startService('token-broker', { env: { ...common, ...app, PORT: String(ports.broker), LAUNCH_VERIFY_KEYS: launchKey.publicKey.export({ type: 'spki', format: 'pem' }).toString() } }),
-      startService('repo-api', { env: { ...common, ...app, PORT: String(ports.api), GITHUB_URL: simUrl, API_TOKENS: tokensFile } }),
+    // The first copy of each takes the port chosen above, which the others are told about.
+    const copies = (name: string, firstPort: number, env: Record<string, string>) =>
+      Promise.all(
+        Array.from({ length: options.replicas ?? 1 }, async (_, copy) => {
+          const service = await startService(name, { env: { ...env, PORT: String(copy === 0 ? firstPort : await freePort()) } });
+          started.push(service);
+          return service;
+        }),
+      );
+    const [ingests, brokers, apis] = await Promise.all([
+      copies('webhook-ingest', ports.ingest, { ...common, GITHUB_WEBHOOK_SECRET: webhookSecret }),
+      copies('token-broker', ports.broker, { ...common, ...app, LAUNCH_VERIFY_KEYS: launchKey.publicKey.export({ type: 'spki', format: 'pem' }).toString() }),
+      copies('repo-api', ports.api, { ...common, ...app, GITHUB_URL: simUrl, API_TOKENS: tokensFile }),
     ]);
-    started.push(ingest!, broker!, api!);
+    const [ingest, broker, api] = [ingests[0], brokers[0], apis[0]];
     const dispatcherEnv = {
       ...common,
       ...app,
@@ -102,8 +119,8 @@ export async function startLoop(options: LoopOptions) {
     }
     const dispatcher = dispatchers[0]!;
 
-    const asAdmin = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${api!.url}${path}`, {
+    const asAdmin = async (method: string, path: string, body?: unknown, through: RunningService = api!) => {
+      const response = await fetch(`${through.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -119,7 +136,8 @@ export async function startLoop(options: LoopOptions) {
       sim: simClient(simUrl),
       simUrl,
       gateway,
-      services: { ingest: ingest!, broker: broker!, api: api!, dispatcher, dispatchers },
+      webhookSecret,
+      services: { ingest: ingest!, broker: broker!, api: api!, dispatcher, dispatchers, ingests, brokers, apis },
       asAdmin,
       /** Connects repositories to a cluster user through repo-api, as an admin. */
       connect: (user: string, repositories: string[]) => asAdmin('POST', `/repositories/${user}`, { repositories }),
