@@ -30,6 +30,7 @@ import type {
   LaunchRetryQueue,
   RepositoryAdminCheck,
   SessionStore,
+  SignOutFeed,
 } from './domain/ports.ts';
 import { authenticate, SESSION_COOKIE, type AuthSettings } from './http/auth.ts';
 import { configRoutes } from './http/config.routes.ts';
@@ -80,6 +81,8 @@ export interface RepoApiDependencies {
   queues: Queue[];
   launchRetries: LaunchRetryQueue;
   changes: ChangeFeed;
+  /** Sign-outs on any replica, which end the event streams of ended sessions at once. */
+  signOuts: SignOutFeed;
   webDistDir: string;
   /** Browser origins allowed by CORS (the web app's, when served elsewhere). */
   corsOrigins: string[];
@@ -92,6 +95,9 @@ export interface RepoApiDependencies {
   rateLimitPerMinute?: number;
   sessionTtlSeconds?: number;
   sseHeartbeatMs?: number;
+  /** How often an open event stream's credential is checked again (at most, and by default, 30 s). */
+  sseRecheckMs?: number;
+  sseStreamsPerUser?: number;
 }
 
 const UNLIMITED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -110,6 +116,7 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
   installErrorHandler(app);
   app.decorateRequest('principal', null);
   app.decorateRequest('principalExpiresAtMs', undefined);
+  app.decorateRequest('credential', null);
   for (const schema of SHARED_SCHEMAS) app.addSchema(structuredClone(schema) as unknown as Record<string, unknown>);
 
   const https = deps.publicUrl?.startsWith('https:') ?? false;
@@ -210,6 +217,7 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
     ttlSeconds: deps.sessionTtlSeconds ?? 8 * 3600,
     alwaysSecure: https,
     links: deps.githubAccounts,
+    signOuts: deps.signOuts,
   });
   await app.register(githubLinkRoutes, {
     auth,
@@ -238,9 +246,12 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
   await app.register(eventRoutes, {
     auth,
     feed: deps.changes,
+    signOuts: deps.signOuts,
     mapping: deps.stores.mapping,
     logger: deps.logger,
     heartbeatMs: deps.sseHeartbeatMs,
+    recheckMs: deps.sseRecheckMs,
+    maxStreamsPerUser: deps.sseStreamsPerUser,
     streams: new Gauge({ name: 'repo_api_event_streams', help: 'Open /api/events streams', registers: [deps.registry] }),
   });
   await app.register(queueDashboard, { auth, queues: deps.queues });

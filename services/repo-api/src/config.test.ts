@@ -78,3 +78,13 @@ test('TRUST_PROXY takes the same forms as the broker, so one .env serves both; a
   assert.match(problem!, /^TRUST_PROXY: must be true, false, a hop count/);
   assert.match(problem!, /"yes" is none of these/);
 });
+
+test('event streams: the credential re-check is every 30 s at most, and the per-user cap is a positive number', () => {
+  const defaults = loadRepoApiConfig({ API_TOKENS: 'tokens.yaml' });
+  assert.equal(defaults.EVENT_STREAM_RECHECK_SECONDS, 30);
+  assert.equal(defaults.EVENT_STREAMS_PER_USER, 10);
+  assert.equal(loadRepoApiConfig({ API_TOKENS: 'tokens.yaml', EVENT_STREAM_RECHECK_SECONDS: '5' }).EVENT_STREAM_RECHECK_SECONDS, 5);
+  const problems = problemsOf({ API_TOKENS: 'tokens.yaml', EVENT_STREAM_RECHECK_SECONDS: '300', EVENT_STREAMS_PER_USER: '0' });
+  assert.match(problems.find((problem) => problem.startsWith('EVENT_STREAM_RECHECK_SECONDS'))!, /at most 30/);
+  assert.match(problems.find((problem) => problem.startsWith('EVENT_STREAMS_PER_USER'))!, /positive/);
+});

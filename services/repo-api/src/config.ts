@@ -52,6 +52,11 @@ export const repoApiConfigSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt(512 * 1024, 'largest accepted request body in bytes'),
   INSTALLED_CACHE_SECONDS: positiveInt(300, 'how long an "App installed" answer from GitHub is reused'),
   SESSION_TTL_SECONDS: positiveInt(8 * 3600, 'longest life of a session cookie'),
+  EVENT_STREAM_RECHECK_SECONDS: positiveInt(30, "how often an open /api/events stream's credential is checked again").refine(
+    (value) => value <= 30,
+    'must be at most 30 (seconds between checks of an open event stream\'s credential)',
+  ),
+  EVENT_STREAMS_PER_USER: positiveInt(10, 'open /api/events streams one user may hold on an instance'),
   JOB_RETENTION_DAYS: positiveInt(7, 'how long job and launch records are kept (as the dispatcher keeps them)'),
 });
 

@@ -21,6 +21,7 @@ import { GitHubUserClient } from './adapters/github-user-client.ts';
 import { BullLaunchRetryQueue } from './adapters/launch-retry.queue.ts';
 import { OidcAuthenticator } from './adapters/oidc-authenticator.ts';
 import { RedisSessionStore } from './adapters/session.store.ts';
+import { RedisSignOutFeed } from './adapters/sign-out-feed.ts';
 import { SignIn } from './adapters/sign-in.ts';
 import { StaticTokenAuthenticator, StaticTokensError } from './adapters/static-tokens.ts';
 import { TokenCipher } from './adapters/token-cipher.ts';
@@ -105,6 +106,8 @@ const retryQueue = queues.find((queue) => queue.name === LAUNCH_RETRY_QUEUE)!;
 
 const changes = new RedisChangeFeed(subscriber, config.REDIS_PREFIX, logger);
 await changes.start();
+const signOuts = new RedisSignOutFeed(redis, subscriber, config.REDIS_PREFIX, logger);
+await signOuts.start();
 
 const app = await buildRepoApiApp({
   redis,
@@ -126,6 +129,7 @@ const app = await buildRepoApiApp({
   queues,
   launchRetries: new BullLaunchRetryQueue(retryQueue),
   changes,
+  signOuts,
   webDistDir: config.WEB_DIST_DIR ?? fileURLToPath(new URL('../../../web/dist', import.meta.url)),
   corsOrigins: corsOrigins(config),
   connectOrigins: config.OIDC_ISSUER ? [new URL(config.OIDC_ISSUER).origin] : [],
@@ -134,13 +138,15 @@ const app = await buildRepoApiApp({
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+  sseRecheckMs: config.EVENT_STREAM_RECHECK_SECONDS * 1000,
+  sseStreamsPerUser: config.EVENT_STREAMS_PER_USER,
 });
 
 // Bounded: a dependency that hangs cannot keep the process from exiting (core/shutdown.ts).
 stopOnSignals(
   [
     { name: 'HTTP server', close: () => app.close() },
-    { name: 'change feed', close: () => changes.stop() },
+    { name: 'change feed', close: () => Promise.all([changes.stop(), signOuts.stop()]) },
     { name: 'queues', close: () => Promise.all(queues.map((queue) => queue.close())) },
     { name: 'Redis', close: () => (subscriber.disconnect(), redis.disconnect()) },
   ],

@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ChangeNotice } from '@gha-slurm/core/domain/change-notice';
 import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { startHarness, type Harness } from './support/harness.ts';
 import { jobRecord, launchRecord } from './support/records.ts';
+import { openEventStream } from './support/event-stream.ts';
 
 let h: Harness;
 let base: string;
@@ -24,53 +23,7 @@ after(async () => {
   await h.close();
 });
 
-interface EventStream {
-  response: IncomingMessage;
-  notices: ChangeNotice[];
-  comments: string[];
-  ended: Promise<void>;
-  waitFor(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
-  close(): void;
-}
-
-function openStream(headers: Record<string, string>): Promise<EventStream> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(`${base}/api/events`, { headers: { accept: 'text/event-stream', ...headers } }, (response) => {
-      const notices: ChangeNotice[] = [];
-      const comments: string[] = [];
-      let buffer = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
-          if (data) notices.push(JSON.parse(data) as ChangeNotice);
-          for (const line of frame.split('\n')) if (line.startsWith(':')) comments.push(line);
-        }
-      });
-      const ended = new Promise<void>((done) => response.once('end', done).once('close', done));
-      resolve({
-        response,
-        notices,
-        comments,
-        ended,
-        async waitFor(predicate, what, timeoutMs = 3000) {
-          const deadline = Date.now() + timeoutMs;
-          while (!predicate()) {
-            if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-            await new Promise((wait) => setTimeout(wait, 20));
-          }
-        },
-        close: () => request.destroy(),
-      });
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
+const openStream = (headers: Record<string, string>) => openEventStream(base, headers);
 
 test('without credentials the stream is refused with 401', async () => {
   const stream = await openStream({});

@@ -50,6 +50,17 @@ export interface ChangeFeed {
   subscribe(listener: (notice: ChangeNotice) => void): () => void;
 }
 
+/**
+ * Sign-outs, told to every replica: each then checks its open event streams' sessions again at
+ * once, so a stream ends when its session does, whichever replica holds it. The notice names no
+ * session: a session id must not travel, and a check costs one Redis read per session stream.
+ */
+export interface SignOutFeed {
+  publish(): Promise<void>;
+  /** Calls `listener` on every sign-out until the returned function is called. */
+  subscribe(listener: () => void): () => void;
+}
+
 /** A person's role on a GitHub repository, strongest first. */
 export type RepositoryPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read';
 

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Me, SessionCreated } from '@gha-slurm/core/api/types';
-import type { GitHubLinks, SessionStore } from '../domain/ports.ts';
+import type { GitHubLinks, SessionStore, SignOutFeed } from '../domain/ports.ts';
 import { authenticate, principalOf, SESSION_COOKIE, type AuthSettings } from './auth.ts';
 import { bearerSecurity, errorResponses } from './route-schemas.ts';
 
@@ -19,6 +19,8 @@ export interface SessionRouteOptions {
   alwaysSecure: boolean;
   /** GitHub account links; null when linking is off. */
   links: GitHubLinks | null;
+  /** Told of each sign-out, so every replica ends that session's event streams. */
+  signOuts: SignOutFeed;
 }
 
 export async function sessionRoutes(app: FastifyInstance, options: SessionRouteOptions) {
@@ -50,7 +52,10 @@ export async function sessionRoutes(app: FastifyInstance, options: SessionRouteO
   }, async (request, reply): Promise<SessionCreated> => {
     const principal = principalOf(request);
     const previous = request.cookies[SESSION_COOKIE];
-    if (previous) await options.sessions.delete(previous);
+    if (previous) {
+      await options.sessions.delete(previous);
+      await options.signOuts.publish();
+    }
     const tokenExpiry = request.principalExpiresAtMs;
     const expiresAtMs = Math.min(Date.now() + options.ttlSeconds * 1000, tokenExpiry ?? Infinity);
     const id = await options.sessions.create(principal, expiresAtMs);
@@ -72,7 +77,10 @@ export async function sessionRoutes(app: FastifyInstance, options: SessionRouteO
     },
   }, async (request, reply) => {
     const id = request.cookies[SESSION_COOKIE];
-    if (id) await options.sessions.delete(id);
+    if (id) {
+      await options.sessions.delete(id);
+      await options.signOuts.publish();
+    }
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secure(request) });
     return reply.code(204).send();
   });

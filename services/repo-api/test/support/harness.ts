@@ -29,6 +29,7 @@ import { GitHubInstallations } from '../../src/adapters/github-installations.ts'
 import { BullLaunchRetryQueue } from '../../src/adapters/launch-retry.queue.ts';
 import { OidcAuthenticator } from '../../src/adapters/oidc-authenticator.ts';
 import { RedisSessionStore } from '../../src/adapters/session.store.ts';
+import { RedisSignOutFeed } from '../../src/adapters/sign-out-feed.ts';
 import { SignIn } from '../../src/adapters/sign-in.ts';
 import { parseStaticTokens, StaticTokenAuthenticator } from '../../src/adapters/static-tokens.ts';
 import { GitHubAccounts } from '../../src/adapters/github-accounts.ts';
@@ -47,6 +48,10 @@ export interface HarnessOptions {
   webDistDir?: string;
   rateLimitPerMinute?: number;
   sseHeartbeatMs?: number;
+  sseRecheckMs?: number;
+  sseStreamsPerUser?: number;
+  /** Another harness whose Redis prefix this one shares: a second replica of the same deployment. */
+  replicaOf?: Harness;
   publicUrl?: string;
   corsOrigins?: string[];
   /** Linked GitHub accounts; default: alice and bob administer everything (in memory); null: linking off. */
@@ -78,6 +83,7 @@ const newToken = () => randomBytes(24).toString('base64url');
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const env = await testRedis('repoapi');
+  const prefix = options.replicaOf?.prefix ?? env.prefix;
   const redis = createRedis(env.url, 'client');
   const subscriber = createRedis(env.url, 'worker');
   const logs: string[] = [];
@@ -86,7 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     level: 'debug',
     destination: new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) }),
   });
-  const tokens = { alice: newToken(), bob: newToken(), ops: newToken() };
+  const tokens = options.replicaOf?.tokens ?? { alice: newToken(), bob: newToken(), ops: newToken() };
   const staticTokens = new StaticTokenAuthenticator(
     parseStaticTokens(
       `tokens:\n  - token: "${tokens.alice}"\n    username: alice\n  - token: "${tokens.bob}"\n    username: bob\n` +
@@ -114,19 +120,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           errorRetries: 0,
         }),
         redis,
-        prefix: env.prefix,
+        prefix,
         logger,
         installedTtlSeconds: 300,
       })
     : null;
-  const queues = [QUEUE_NAMES.githubEvents, LAUNCH_RETRY_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: env.prefix }));
-  const changes = new RedisChangeFeed(subscriber, env.prefix, logger);
+  const queues = [QUEUE_NAMES.githubEvents, LAUNCH_RETRY_QUEUE].map((name) => new Queue(name, { connection: redis, prefix }));
+  const changes = new RedisChangeFeed(subscriber, prefix, logger);
   await changes.start();
-  const stores = createStores(redis, env.prefix);
+  const signOuts = new RedisSignOutFeed(redis, subscriber, prefix, logger);
+  await signOuts.start();
+  const stores = createStores(redis, prefix);
   const encryptionKey = options.linking?.encryptionKey ?? TokenCipher.generateKey();
   const githubAccounts = options.linking
     ? new GitHubAccounts({
-        store: new GitHubLinkStore(redis, env.prefix),
+        store: new GitHubLinkStore(redis, prefix),
         client: new GitHubUserClient({
           clientId: options.linking.clientId,
           clientSecret: options.linking.clientSecret,
@@ -145,12 +153,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const deps: RepoApiDependencies = {
     redis,
-    prefix: env.prefix,
+    prefix,
     logger,
     registry: createMetricsRegistry('repo-api', false),
     stores,
     signIn: new SignIn({ staticTokens, oidc }),
-    sessions: new RedisSessionStore(redis, env.prefix),
+    sessions: new RedisSessionStore(redis, prefix),
     signInMethods: {
       oidc: options.oidc ? { issuer: options.oidc.issuer, clientId: options.oidc.audience, scopes: 'openid profile' } : null,
       staticTokens: true,
@@ -161,12 +169,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queues,
     launchRetries: new BullLaunchRetryQueue(queues[1]!),
     changes,
+    signOuts,
     webDistDir: options.webDistDir ?? emptyDist,
     corsOrigins: options.corsOrigins ?? [],
     connectOrigins: options.oidc ? [new URL(options.oidc.issuer).origin] : [],
     publicUrl: options.publicUrl,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     sseHeartbeatMs: options.sseHeartbeatMs,
+    sseRecheckMs: options.sseRecheckMs,
+    sseStreamsPerUser: options.sseStreamsPerUser,
   };
   const app = await buildRepoApiApp(deps);
   await app.ready();
@@ -174,7 +185,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   return {
     app,
-    prefix: env.prefix,
+    prefix,
     redis,
     stores,
     queues,
@@ -189,6 +200,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await app.close();
       await changes.stop();
+      await signOuts.stop();
       for (const queue of queues) {
         await queue.obliterate({ force: true }).catch(() => undefined);
         await queue.close();
