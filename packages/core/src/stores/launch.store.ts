@@ -8,6 +8,7 @@ import type { Launch } from '../domain/launch.ts';
 import { repositoryKey } from '../domain/repository-name.ts';
 import type { Pool } from './demand.store.ts';
 import { storeKeys } from './keys.ts';
+import { newestMatching, type NewestMatchingSource } from './newest-matching.ts';
 import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
 import { DEFAULT_RETENTION_SECONDS } from './workflow-job.store.ts';
 
@@ -110,22 +111,33 @@ export class LaunchStore {
     return this.keys.launchesInFlightOfPool(repositoryKey(pool.repository), pool.profile);
   }
 
+  /**
+   * Newest first (by creation), exact whatever the filter. Dead-lettered launches come from
+   * their own index, read whole: it is the operators' to-do list, short unless something is
+   * badly wrong, and ordered by when each failed rather than by creation. The others come
+   * from the time indexes page by page (see newest-matching.ts).
+   */
   async list(query: { repositories?: string[]; deadLettered?: boolean; offset?: number; limit?: number } = {}): Promise<Launch[]> {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 50;
-    const window = { offset: 0, limit: offset + limit };
-    const indexes = query.deadLettered
-      ? [this.keys.deadLetteredLaunches]
-      : query.repositories
-        ? query.repositories.map((name) => this.keys.launchesByRepository(repositoryKey(name)))
-        : [this.keys.launchesByTime];
-    if (query.deadLettered && query.repositories) window.limit = Math.max(window.limit * 4, 200);
-    const ids = (await Promise.all(indexes.map((index) => this.records.listIndex(index, window)))).flat();
     const wanted = query.repositories ? new Set(query.repositories.map(repositoryKey)) : null;
-    const launches = (await this.records.getMany([...new Set(ids)].map((id) => this.keys.launch(id))))
-      .filter((launch): launch is Launch => launch !== null)
-      .filter((launch) => !wanted || wanted.has(repositoryKey(launch.repository)));
-    launches.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const matches = (launch: Launch) =>
+      (!wanted || wanted.has(repositoryKey(launch.repository))) && (!query.deadLettered || launch.state === 'dead-lettered');
+    const source: NewestMatchingSource<Launch> = {
+      readIndex: (index, from, count) => this.records.listIndex(index, { offset: from, limit: count }),
+      load: (ids) => this.records.getMany(ids.map((id) => this.keys.launch(id))),
+      timeOf: (launch) => Date.parse(launch.createdAt) || 0,
+    };
+    if (query.deadLettered) {
+      const ids = await source.readIndex(this.keys.deadLetteredLaunches, 0, -1);
+      const launches = (await source.load(ids)).filter((launch): launch is Launch => launch !== null && matches(launch));
+      launches.sort((a, b) => source.timeOf(b) - source.timeOf(a) || a.id.localeCompare(b.id));
+      return launches.slice(offset, offset + limit);
+    }
+    const indexes = query.repositories
+      ? query.repositories.map((name) => this.keys.launchesByRepository(repositoryKey(name)))
+      : [this.keys.launchesByTime];
+    const launches = await newestMatching(source, indexes, matches, offset + limit, (launch) => launch.id);
     return launches.slice(offset, offset + limit);
   }
 }

@@ -276,23 +276,35 @@ export class RepositoryMappingStore {
   /** Audit entries, newest first. */
   async audit(options: { count?: number; before?: string; user?: string } = {}): Promise<AuditEntry[]> {
     const count = options.count ?? 100;
-    const entries = await this.redis.xrevrange(this.keys.mappingAudit, options.before ? `(${options.before}` : '+', '-', 'COUNT', options.user ? count * 10 : count);
-    return entries
-      .map(([id, fields]) => {
-        const record: Record<string, string> = {};
-        for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1] ?? '';
-        const list = (value: string | undefined) => (value ? value.split('\n') : []);
-        return {
-          id,
-          user: record.user ?? '',
-          actor: record.actor ?? '',
-          at: record.at ?? '',
-          reason: record.reason ?? '',
-          before: list(record.before),
-          after: list(record.after),
-        };
-      })
-      .filter((entry) => !options.user || entry.user === options.user)
-      .slice(0, count);
+    const found: AuditEntry[] = [];
+    // With a user, the stream is read batch after batch until `count` of theirs are found or it
+    // ends: one fixed batch would say "no more" while older entries of theirs remain.
+    const batch = options.user ? Math.max(count * 10, 500) : count;
+    let from = options.before ? `(${options.before}` : '+';
+    while (found.length < count) {
+      const entries = await this.redis.xrevrange(this.keys.mappingAudit, from, '-', 'COUNT', batch);
+      for (const [id, fields] of entries) {
+        const entry = auditEntryOf(id, fields);
+        if (!options.user || entry.user === options.user) found.push(entry);
+      }
+      if (entries.length < batch) break;
+      from = `(${entries.at(-1)![0]}`;
+    }
+    return found.slice(0, count);
   }
+}
+
+function auditEntryOf(id: string, fields: string[]): AuditEntry {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1] ?? '';
+  const list = (value: string | undefined) => (value ? value.split('\n') : []);
+  return {
+    id,
+    user: record.user ?? '',
+    actor: record.actor ?? '',
+    at: record.at ?? '',
+    reason: record.reason ?? '',
+    before: list(record.before),
+    after: list(record.after),
+  };
 }

@@ -8,6 +8,7 @@ import type { ChangeNotice } from '../domain/change-notice.ts';
 import { repositoryKey } from '../domain/repository-name.ts';
 import type { WorkflowJobRecord } from '../domain/workflow-job.ts';
 import { storeKeys } from './keys.ts';
+import { newestMatching } from './newest-matching.ts';
 import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
 
 export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -59,21 +60,28 @@ export class WorkflowJobStore {
     return this.records.update(this.keys.job(workflowJobId), update);
   }
 
-  /** Newest first. With several repositories, each index is read and the results merged. */
+  /**
+   * Newest first, exact whatever the filter (see newest-matching.ts). With several
+   * repositories, each repository's index is read and the results merged.
+   */
   async list(query: ListQuery = {}): Promise<WorkflowJobRecord[]> {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 50;
-    const window = { offset: 0, limit: offset + limit, sinceMs: query.sinceMs, untilMs: query.untilMs };
     const indexes = query.repositories
       ? query.repositories.map((name) => this.keys.jobsByRepository(repositoryKey(name)))
       : [this.keys.jobsByTime];
-    // States filter after reading, so read generously when filtering.
-    if (query.states) window.limit = Math.max(window.limit * 4, 200);
-    const ids = (await Promise.all(indexes.map((index) => this.records.listIndex(index, window)))).flat();
-    const jobs = (await this.records.getMany([...new Set(ids)].map((id) => this.keys.job(id))))
-      .filter((job): job is WorkflowJobRecord => job !== null)
-      .filter((job) => !query.states || query.states.includes(job.state));
-    jobs.sort((a, b) => (b.transitions[0]?.at ?? '').localeCompare(a.transitions[0]?.at ?? ''));
+    const jobs = await newestMatching<WorkflowJobRecord>(
+      {
+        readIndex: (index, from, count) =>
+          this.records.listIndex(index, { offset: from, limit: count, sinceMs: query.sinceMs, untilMs: query.untilMs }),
+        load: (ids) => this.records.getMany(ids.map((id) => this.keys.job(id))),
+        timeOf: (job) => Date.parse(job.transitions[0]?.at ?? '') || 0,
+      },
+      indexes,
+      (job) => !query.states || query.states.includes(job.state),
+      offset + limit,
+      (job) => String(job.workflowJobId),
+    );
     return jobs.slice(offset, offset + limit);
   }
 }

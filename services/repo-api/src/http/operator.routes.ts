@@ -240,7 +240,9 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
   }, async (request): Promise<AuditList> => {
     requireAdmin(request, 'read the audit log');
     const { user, before, count } = request.query;
-    const entries = await options.mapping.audit({ user, before, count });
-    return { entries, next: entries.length === count ? entries.at(-1)!.id : null };
+    // One more than asked tells whether older entries remain, so `next` is null only at the end.
+    const entries = await options.mapping.audit({ user, before, count: count + 1 });
+    const page = entries.slice(0, count);
+    return { entries: page, next: entries.length > count ? page.at(-1)!.id : null };
   });
 }
