@@ -96,7 +96,7 @@ test('a user holds at most the configured number of streams; others are not affe
     assert.equal(second.response.statusCode, 200);
     const refused = await fetch(`${quick.url}/api/events`, { headers: quick.as('alice') });
     assert.equal(refused.status, 429);
-    assert.equal((await refused.json()).code, 'TOO_MANY_STREAMS_FOR_USER');
+    assert.equal(((await refused.json()) as { code: string }).code, 'TOO_MANY_STREAMS_FOR_USER');
     assert.equal(bob.response.statusCode, 200, 'another user still opens one');
 
     first.close();

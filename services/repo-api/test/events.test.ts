@@ -13,10 +13,8 @@ before(async () => {
   h = await startHarness({ sseHeartbeatMs: 150 });
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  const map = (user: string, names: string[]) =>
-    h.stores.mapping.replace(user, names.map((name) => parseRepositoryName(name)), { actor: 'test', reason: 'setup' });
-  await map('alice', ['alice-org/app']);
-  await map('bob', ['bob-org/tool']);
+  await h.connect('alice', ['alice-org/app']);
+  await h.connect('bob', ['bob-org/tool']);
 });
 
 after(async () => {

@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { LAUNCH_RETRY_QUEUE, type LaunchRetryJob } from '@gha-slurm/core/launch-retry';
 import { startHarness, type Harness } from './support/harness.ts';
 import { jobRecord, launchRecord } from './support/records.ts';
@@ -11,10 +10,8 @@ const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).
 
 before(async () => {
   h = await startHarness();
-  const map = (user: string, names: string[]) =>
-    h.stores.mapping.replace(user, names.map((name) => parseRepositoryName(name)), { actor: 'test', reason: 'setup' });
-  await map('alice', ['alice-org/app', 'alice-org/lib']);
-  await map('bob', ['bob-org/tool']);
+  await h.connect('alice', ['alice-org/app', 'alice-org/lib']);
+  await h.connect('bob', ['bob-org/tool']);
 
   // Jobs as the dispatcher records them, oldest first.
   await h.stores.jobs.create(jobRecord({ workflowJobId: 101, repository: 'alice-org/app', state: 'completed', conclusion: 'success', transitions: [{ state: 'queued', at: minutesAgo(50) }, { state: 'completed', at: minutesAgo(40) }] }));

@@ -22,10 +22,8 @@ const BOB_DEAD = 300;
 
 before(async () => {
   h = await startHarness();
-  const map = (user: string, names: string[]) =>
-    h.stores.mapping.replace(user, names.map((name) => parseRepositoryName(name)), { actor: 'test', reason: 'setup' });
-  await map('alice', ['alice-org/app', 'alice-org/lib']);
-  await map('bob', ['bob-org/tool']);
+  await h.connect('alice', ['alice-org/app', 'alice-org/lib']);
+  await h.connect('bob', ['bob-org/tool']);
 
   const writes: Array<Promise<unknown>> = [];
   for (let i = 0; i < QUEUED + COMPLETED; i++) {

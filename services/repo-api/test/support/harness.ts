@@ -17,6 +17,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createGitHubApp } from '@gha-slurm/core/github/app-client';
+import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { LAUNCH_RETRY_QUEUE } from '@gha-slurm/core/launch-retry';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
@@ -76,6 +77,8 @@ export interface Harness {
   encryptionKey: string;
   /** Headers for a request as `who`. */
   as(who: 'alice' | 'bob' | 'ops' | string): Record<string, string>;
+  /** Replaces `user`'s repository list with `names` (owner/name), as a test's setup. */
+  connect(user: string, names: string[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -193,6 +196,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
     url,
     encryptionKey,
+    connect(user, names) {
+      return stores.mapping.replace(user, names.map((name) => parseRepositoryName(name)), { actor: 'test', reason: 'setup' });
+    },
     as(who) {
       const token = (tokens as Record<string, string>)[who] ?? who;
       return { authorization: `Bearer ${token}` };
