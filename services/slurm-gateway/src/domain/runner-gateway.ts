@@ -1,0 +1,170 @@
+/**
+ * The gateway's three decisions: start a runner's Slurm job (once per runner name, whatever
+ * the retries), say how it is doing, and cancel it. Ordered checks, one outcome type per
+ * operation; `http/runner-responses.ts` turns outcomes into HTTP.
+ */
+import type { LaunchTokenFailure, LaunchVerifier } from '@gha-slurm/core/launch-token';
+import { checkClusterUser, type ClusterUserPolicy, type UserRefusal } from './cluster-user-policy.ts';
+import { readLaunchRequest } from './launch-request.ts';
+import { SlurmSetupError, SlurmUnavailableError, type SlurmCluster, type UserDirectory } from './ports.ts';
+import { buildRunnerJobSpec, type RunnerJobSettings } from './runner-job-spec.ts';
+import { hasEnded, type SlurmJob } from './slurm-job.ts';
+
+export type StartOutcome =
+  | { kind: 'submitted'; jobId: number; runnerName: string; state: string; user: string; launchId: string; warnings: string[] }
+  | { kind: 'existing'; jobId: number; runnerName: string; state: string; user: string; launchId: string }
+  | { kind: 'bad-token'; failure: LaunchTokenFailure; message: string }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'mismatch'; field: string; message: string }
+  | { kind: 'user-refused'; reason: UserRefusal; message: string; user: string }
+  | { kind: 'slurm-refused'; message: string; user: string; launchId: string }
+  | { kind: 'slurm-unavailable'; message: string; retryAfterSeconds: number }
+  | { kind: 'slurm-setup'; message: string };
+
+export type StatusOutcome =
+  | { kind: 'found'; job: SlurmJob }
+  | { kind: 'unknown' }
+  | { kind: 'slurm-unavailable'; message: string; retryAfterSeconds: number }
+  | { kind: 'slurm-setup'; message: string };
+
+export type CancelOutcome =
+  | { kind: 'cancelled'; job: SlurmJob }
+  | { kind: 'already-ended'; job: SlurmJob }
+  | { kind: 'unknown' }
+  | { kind: 'slurm-unavailable'; message: string; retryAfterSeconds: number }
+  | { kind: 'slurm-setup'; message: string };
+
+export interface RunnerGatewayDependencies {
+  verifier: LaunchVerifier;
+  slurm: SlurmCluster;
+  users: UserDirectory;
+  policy: ClusterUserPolicy;
+  job: RunnerJobSettings;
+  /** TOKEN_BROKER_URL: when set, the broker address every job gets. */
+  brokerUrl?: string;
+}
+
+/** Remembered runner → job pairs, newest last; enough for any burst, bounded for a long life. */
+const REMEMBERED_RUNNERS = 10_000;
+
+function slurmTrouble(error: unknown) {
+  if (error instanceof SlurmUnavailableError) return { kind: 'slurm-unavailable' as const, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
+  if (error instanceof SlurmSetupError) return { kind: 'slurm-setup' as const, message: error.message };
+  throw error;
+}
+
+export class RunnerGateway {
+  /** Starts under way, by runner name: a second request for the same runner joins the first. */
+  private readonly starting = new Map<string, Promise<StartOutcome>>();
+  /** Runner name → the Slurm job and user this process submitted or found for it. */
+  private readonly known = new Map<string, { jobId: number; user: string }>();
+
+  constructor(private readonly deps: RunnerGatewayDependencies) {}
+
+  async start(body: Record<string, unknown>): Promise<StartOutcome> {
+    const token = typeof body.launcherToken === 'string' ? body.launcherToken.trim() : '';
+    if (!token) return { kind: 'invalid', message: 'launcherToken is required' };
+    const verified = await this.deps.verifier.verify(token);
+    if (!verified.ok) return { kind: 'bad-token', failure: verified.failure, message: verified.message };
+    const reading = readLaunchRequest(body, verified.claims, this.deps.brokerUrl);
+    if (!reading.ok) return reading.problem;
+    const { start } = reading;
+    const name = start.claims.runnerName;
+
+    const inFlight = this.starting.get(name);
+    if (inFlight) return asRepeat(await inFlight);
+    const attempt = this.submitOnce(start, token);
+    this.starting.set(name, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.starting.delete(name);
+    }
+  }
+
+  private async submitOnce(start: import('./launch-request.ts').RunnerStart, token: string): Promise<StartOutcome> {
+    const { claims } = start;
+    const userCheck = await checkClusterUser(claims.clusterUser, this.deps.policy, this.deps.users);
+    if (!userCheck.ok) return { kind: 'user-refused', reason: userCheck.reason, message: userCheck.message, user: claims.clusterUser };
+    const user = userCheck.user;
+    try {
+      const existing = await this.findOwnJob(claims.runnerName, user.name, claims.sub);
+      if (existing) {
+        return { kind: 'existing', jobId: existing.jobId, runnerName: existing.name, state: existing.state, user: user.name, launchId: claims.sub };
+      }
+      const result = await this.deps.slurm.submit(buildRunnerJobSpec(start, user, token, this.deps.job));
+      if (result.kind === 'refused') return { kind: 'slurm-refused', message: result.message, user: user.name, launchId: claims.sub };
+      this.remember(claims.runnerName, { jobId: result.jobId, user: user.name });
+      return { kind: 'submitted', jobId: result.jobId, runnerName: claims.runnerName, state: 'PENDING', user: user.name, launchId: claims.sub, warnings: result.warnings };
+    } catch (error) {
+      return slurmTrouble(error);
+    }
+  }
+
+  /**
+   * The job Slurm already has for this runner: its name, its user AND its comment (the launch
+   * id) must all match, so a job another user named after our runner is never taken for ours.
+   */
+  private async findOwnJob(runnerName: string, user: string, launchId: string): Promise<SlurmJob | null> {
+    const remembered = this.known.get(runnerName);
+    if (remembered && remembered.user === user) {
+      const job = await this.deps.slurm.getJob(remembered.jobId, user);
+      if (job) return job;
+    }
+    const jobs = await this.deps.slurm.findJobsByName(runnerName, user);
+    const own = jobs.filter((job) => job.user === user && job.comment === launchId).sort((a, b) => a.jobId - b.jobId);
+    const job = own.at(0) ?? null;
+    if (job) this.remember(runnerName, { jobId: job.jobId, user });
+    return job;
+  }
+
+  /** The runner's job, newest first when Slurm holds several of that name. */
+  private async lookup(runnerName: string): Promise<SlurmJob | null> {
+    const remembered = this.known.get(runnerName);
+    if (remembered) {
+      const job = await this.deps.slurm.getJob(remembered.jobId, remembered.user);
+      if (job) return job;
+    }
+    const jobs = await this.deps.slurm.findJobsByName(runnerName);
+    // Only jobs this gateway would have made: a runner name's job carries a launch id comment.
+    const candidates = jobs.filter((job) => job.comment !== '').sort((a, b) => b.jobId - a.jobId);
+    return candidates.at(0) ?? null;
+  }
+
+  async status(runnerName: string): Promise<StatusOutcome> {
+    try {
+      const job = await this.lookup(runnerName);
+      return job ? { kind: 'found', job } : { kind: 'unknown' };
+    } catch (error) {
+      return slurmTrouble(error);
+    }
+  }
+
+  async cancel(runnerName: string): Promise<CancelOutcome> {
+    try {
+      const job = await this.lookup(runnerName);
+      if (!job) return { kind: 'unknown' };
+      if (hasEnded(job)) return { kind: 'already-ended', job };
+      // As the job's own user: cancelling needs no more power than the user has.
+      const result = await this.deps.slurm.cancel(job.jobId, job.user);
+      const after = (await this.deps.slurm.getJob(job.jobId, job.user)) ?? job;
+      if (result === 'unknown') return { kind: 'unknown' };
+      return result === 'cancelled' ? { kind: 'cancelled', job: after } : { kind: 'already-ended', job: after };
+    } catch (error) {
+      return slurmTrouble(error);
+    }
+  }
+
+  private remember(runnerName: string, entry: { jobId: number; user: string }) {
+    this.known.delete(runnerName);
+    this.known.set(runnerName, entry);
+    if (this.known.size > REMEMBERED_RUNNERS) this.known.delete(this.known.keys().next().value!);
+  }
+}
+
+/** A request that joined another one for the same runner gets the repeat's answer. */
+function asRepeat(outcome: StartOutcome): StartOutcome {
+  return outcome.kind === 'submitted'
+    ? { kind: 'existing', jobId: outcome.jobId, runnerName: outcome.runnerName, state: outcome.state, user: outcome.user, launchId: outcome.launchId }
+    : outcome;
+}
