@@ -13,6 +13,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,9 @@ const SAVED_BEFORE_KILL = `${OWNER}/three`;
 // Long enough that "no primary" lasts seconds whatever the machine's load (a failover takes
 // this plus Sentinel's vote and the promotion); production setups use more.
 const DOWN_AFTER_MS = 2000;
+// As in production, the servers and the sentinels ask for passwords, which no log may show.
+const PRIMARY_PASSWORD = `primary-${randomBytes(8).toString('hex')}`;
+const SENTINEL_PASSWORD = `sentinel-${randomBytes(8).toString('hex')}`;
 
 interface ReadinessSample {
   service: string;
@@ -81,9 +85,22 @@ function watchReadiness(loop: Loop) {
   };
 }
 
+/** Where each service stands, for a failure message: its /readyz answer and its last words. */
+async function standing(loop: Loop): Promise<string> {
+  const lines = await Promise.all(
+    serviceList(loop).map(async ([name, service]) => {
+      const readyz = await fetch(`${service.url}/readyz`, { signal: AbortSignal.timeout(5000) }).then((response) => response.text(), (error: Error) => error.message);
+      return `${name} (pid ${service.process.pid}, exit ${service.process.exitCode}): ${readyz}\n${service.output().slice(-1500)}`;
+    }),
+  );
+  return lines.join('\n');
+}
+
 async function runFailover(minReplicasAck: number, scratch: string): Promise<FailoverRun> {
-  const topology = await startRedisTopology({ replicas: 2, sentinels: 3, downAfterMs: DOWN_AFTER_MS });
+  const topology = await startRedisTopology({ replicas: 2, sentinels: 3, downAfterMs: DOWN_AFTER_MS, password: PRIMARY_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
   let loop: Loop | undefined;
+  let stream: ReturnType<typeof startDeliveryStream> | undefined;
+  let readiness: ReturnType<typeof watchReadiness> | undefined;
   try {
     // Limits no stream reaches: what is measured is the failover, not the slots.
     const profiles = join(scratch, `profiles-${minReplicasAck}.yaml`);
@@ -108,7 +125,7 @@ async function runFailover(minReplicasAck: number, scratch: string): Promise<Fai
     loop.gateway.faults.dropNext = Number.MAX_SAFE_INTEGER;
     await loop.connect('alice', STREAMED);
 
-    const stream = startDeliveryStream({
+    stream = startDeliveryStream({
       intakeUrls: loop.services.ingests.map((service) => service.url),
       webhookSecret: loop.webhookSecret,
       repositories: STREAMED,
@@ -117,7 +134,7 @@ async function runFailover(minReplicasAck: number, scratch: string): Promise<Fai
       retryAfterMs: 250,
       giveUpAfterMs: 60_000,
     });
-    await waitFor('the stream to run', async () => stream.acknowledged().length >= 40, 30_000);
+    await waitFor('the stream to run', async () => stream!.acknowledged().length >= 40, 30_000);
 
     // Saved through one repo-api just before the kill; read back through the other after it.
     await loop.asAdmin('POST', '/repositories/bob', { repositories: [SAVED_BEFORE_KILL] }, loop.services.apis[0]);
@@ -125,7 +142,7 @@ async function runFailover(minReplicasAck: number, scratch: string): Promise<Fai
     const killedAt = Date.now();
     topology.primary.process.kill('SIGKILL');
 
-    const readiness = watchReadiness(loop);
+    readiness = watchReadiness(loop);
     let promotedAt = 0;
     await waitFor('a replica to be promoted', async () => {
       const port = await topology.primaryPort().catch(() => oldPrimary);
@@ -139,13 +156,17 @@ async function runFailover(minReplicasAck: number, scratch: string): Promise<Fai
       if (!ready.every(Boolean)) return false;
       allReadyAt = Date.now();
       return true;
-    }, 60_000);
+    }, 60_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}; where the services stand:\n${await standing(loop!)}`);
+    });
     await readiness.stop();
     // The stream goes on a while on the new primary, then stops and its retries finish.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await stream.stop();
     return { loop, topology, stream, killedAt, promotedAt, readiness: readiness.samples, allReadyAt };
   } catch (error) {
+    await readiness?.stop();
+    stream?.abandon();
     await loop?.stop();
     await topology.stop();
     throw error;
@@ -239,6 +260,7 @@ async function mappingKept(run: FailoverRun): Promise<boolean> {
 
 function assertRecovered(run: FailoverRun) {
   for (const [name, service] of serviceList(run.loop)) {
+    assert.ok(![PRIMARY_PASSWORD, SENTINEL_PASSWORD].some((password) => service.output().includes(password)), `${name} never logged a Redis password`);
     assert.equal(service.process.exitCode, null, `${name} never exited (no restart)`);
     const during = run.readiness.filter((sample) => sample.service === name && sample.at < run.promotedAt);
     assert.ok(during.some((sample) => !sample.ready), `${name} said not ready while there was no primary (samples: ${JSON.stringify(during.map((sample) => sample.ready))})`);

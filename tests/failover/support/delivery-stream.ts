@@ -38,12 +38,13 @@ export function startDeliveryStream(options: StreamOptions) {
   let nextJobId = 1;
   let nextIntake = 0;
   let stopped = false;
+  let abandoned = false;
 
   async function deliver(delivery: Delivery) {
     const body = JSON.stringify(workflowJobPayload({ action: 'queued', jobId: delivery.jobId, repository: delivery.repository, labels: options.labels }));
     const headers = deliveryHeaders('workflow_job', body, options.webhookSecret, randomUUID());
     const firstAt = Date.now();
-    while (Date.now() - firstAt < options.giveUpAfterMs) {
+    while (!abandoned && Date.now() - firstAt < options.giveUpAfterMs) {
       const url = options.intakeUrls[nextIntake++ % options.intakeUrls.length]!;
       let status: Attempt['status'];
       try {
@@ -80,6 +81,11 @@ export function startDeliveryStream(options: StreamOptions) {
       stopped = true;
       clearInterval(timer);
       while (inFlight.size > 0) await Promise.all(inFlight);
+    },
+    /** Starts no new delivery and retries none: for a test that failed already. */
+    abandon() {
+      stopped = abandoned = true;
+      clearInterval(timer);
     },
   };
 }

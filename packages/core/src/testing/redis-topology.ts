@@ -22,6 +22,10 @@ export interface TopologyOptions {
   /** Sentinel's `down-after-milliseconds`: how long the primary is silent before a failover. */
   downAfterMs?: number;
   masterName?: string;
+  /** `requirepass` of the primary and replicas (and what replicas and sentinels log in with). */
+  password?: string;
+  /** `requirepass` of the sentinels. */
+  sentinelPassword?: string;
 }
 
 export interface RedisTopology {
@@ -29,8 +33,8 @@ export interface RedisTopology {
   primary: RedisNode;
   replicas: RedisNode[];
   sentinels: RedisNode[];
-  /** `REDIS_SENTINELS` and `REDIS_SENTINEL_NAME` for a service. */
-  env: { REDIS_SENTINELS: string; REDIS_SENTINEL_NAME: string };
+  /** The Redis variables of a service that uses this topology. */
+  env: Record<string, string>;
   /** The primary's port as the sentinels see it now. */
   primaryPort(): Promise<number>;
   /** A connection to the primary through the sentinels (the test's own reads and writes). */
@@ -44,8 +48,8 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function answers(port: number, check: (redis: Redis) => Promise<boolean>): Promise<boolean> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+async function answers(port: number, password: string | undefined, check: (redis: Redis) => Promise<boolean>): Promise<boolean> {
+  const redis = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -70,7 +74,7 @@ export async function startRedisTopology(options: TopologyOptions = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), 'gha-slurm-sentinel-'));
   const started: ChildProcess[] = [];
 
-  const launch = async (name: string, args: string[]): Promise<RedisNode> => {
+  const launch = async (name: string, args: string[], password: string | undefined): Promise<RedisNode> => {
     const port = await freePort();
     const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', join(dir, `${name}.log`)], { stdio: 'ignore' });
     started.push(child);
@@ -78,7 +82,7 @@ export async function startRedisTopology(options: TopologyOptions = {}): Promise
       child.once('error', (error) => reject(new Error(`cannot start redis-server (install it: apt-get install redis-server): ${error.message}`)));
       child.once('spawn', () => resolve());
     });
-    await until(`${name} on port ${port}`, () => answers(port, async (redis) => (await redis.ping()) === 'PONG'));
+    await until(`${name} on port ${port}`, () => answers(port, password, async (redis) => (await redis.ping()) === 'PONG'));
     return { port, process: child };
   };
 
@@ -92,13 +96,15 @@ export async function startRedisTopology(options: TopologyOptions = {}): Promise
   try {
     // No persistence: a failover test is about replication, and the folder is thrown away.
     const server = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'];
-    const primary = await launch('primary', server);
+    // Every server may become the primary, so each both asks for the password and uses it.
+    if (options.password) server.push('--requirepass', options.password, '--masterauth', options.password);
+    const primary = await launch('primary', server, options.password);
     const replicas: RedisNode[] = [];
     for (let i = 0; i < (options.replicas ?? 2); i++) {
-      replicas.push(await launch(`replica-${i}`, [...server, '--replicaof', '127.0.0.1', String(primary.port)]));
+      replicas.push(await launch(`replica-${i}`, [...server, '--replicaof', '127.0.0.1', String(primary.port)], options.password));
     }
     await until('the replicas to be in sync', () =>
-      answers(primary.port, async (redis) => {
+      answers(primary.port, options.password, async (redis) => {
         const info = await redis.info('replication');
         return (info.match(/^slave\d+:.*state=online/gm) ?? []).length === replicas.length;
       }),
@@ -116,15 +122,17 @@ export async function startRedisTopology(options: TopologyOptions = {}): Promise
           `sentinel down-after-milliseconds ${masterName} ${options.downAfterMs ?? 1000}`,
           `sentinel failover-timeout ${masterName} 10000`,
           `sentinel parallel-syncs ${masterName} 2`,
+          ...(options.password ? [`sentinel auth-pass ${masterName} ${options.password}`] : []),
+          ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`] : []),
           '',
         ].join('\n'),
       );
-      sentinels.push(await launch(`sentinel-${i}`, [file, '--sentinel']));
+      sentinels.push(await launch(`sentinel-${i}`, [file, '--sentinel'], options.sentinelPassword));
     }
     const primaryPort = async () => {
       for (const sentinel of sentinels) {
         let port: number | null = null;
-        const asked = await answers(sentinel.port, async (redis) => {
+        const asked = await answers(sentinel.port, options.sentinelPassword, async (redis) => {
           const address = (await redis.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string] | null;
           port = address ? Number(address[1]) : null;
           return port !== null;
@@ -136,7 +144,7 @@ export async function startRedisTopology(options: TopologyOptions = {}): Promise
     // Every sentinel must know the replicas and the other sentinels before a failover can work.
     await until('the sentinels to see the replicas and each other', async () => {
       for (const sentinel of sentinels) {
-        const ready = await answers(sentinel.port, async (redis) => {
+        const ready = await answers(sentinel.port, options.sentinelPassword, async (redis) => {
           const master = (await redis.call('SENTINEL', 'MASTER', masterName)) as string[];
           const field = (name: string) => Number(master[master.indexOf(name) + 1]);
           return field('num-slaves') === replicas.length && field('num-other-sentinels') === sentinels.length - 1;
@@ -146,9 +154,12 @@ export async function startRedisTopology(options: TopologyOptions = {}): Promise
       return true;
     }, 30_000);
 
-    const env = {
+    const env: Record<string, string> = {
+      // With Sentinel, REDIS_URL gives only the credentials: the sentinels say where to connect.
+      REDIS_URL: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:6379` : 'redis://127.0.0.1:6379',
       REDIS_SENTINELS: sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(','),
       REDIS_SENTINEL_NAME: masterName,
+      ...(options.sentinelPassword ? { REDIS_SENTINEL_PASSWORD: options.sentinelPassword } : {}),
     };
     return {
       masterName,
@@ -161,6 +172,8 @@ export async function startRedisTopology(options: TopologyOptions = {}): Promise
         new Redis({
           sentinels: sentinels.map((sentinel) => ({ host: '127.0.0.1', port: sentinel.port })),
           name: masterName,
+          password: options.password,
+          sentinelPassword: options.sentinelPassword,
           maxRetriesPerRequest: null,
           retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 500),
         }),
