@@ -153,6 +153,32 @@ test('retry: admin only, only a dead-lettered launch, one job on launch-retries 
   assert.equal((await h.stores.launches.get('aaaa0002'))?.events.filter((event) => event.kind === 'retried').length, 1);
 });
 
+test('a job whose launch was dead-lettered shows as launch-failed in the list and both details, and as launching again once retried', async () => {
+  await h.stores.jobs.create(jobRecord({ workflowJobId: 106, repository: 'alice-org/app', state: 'launching', launchId: 'dead0106', clusterUser: 'alice', transitions: [{ state: 'queued', at: minutesAgo(3) }, { state: 'launching', at: minutesAgo(3) }] }));
+  await h.stores.launches.create(launchRecord({ id: 'dead0106', repository: 'alice-org/app', forWorkflowJobId: 106, createdAt: minutesAgo(3) }));
+  await h.stores.launches.update('dead0106', (launch) => ({ ...launch, state: 'dead-lettered', attempts: 6, lastError: 'gateway answered 500' }));
+
+  const listed = await h.app.inject({ method: 'GET', url: '/api/jobs?limit=50', headers: h.as('alice') });
+  assertMatchesSchema('JobList', listed.json());
+  const byId = new Map((listed.json().items as Array<{ workflowJobId: number; state: string; displayState: string }>).map((job) => [job.workflowJobId, job]));
+  assert.deepEqual({ state: byId.get(106)?.state, displayState: byId.get(106)?.displayState }, { state: 'launching', displayState: 'launch-failed' });
+  assert.equal(byId.get(104)?.displayState, 'launched', 'a job whose launch is fine shows its state');
+  assert.equal(byId.get(101)?.displayState, 'completed');
+
+  const detail = await h.app.inject({ method: 'GET', url: '/api/jobs/106', headers: h.as('alice') });
+  assertMatchesSchema('JobDetail', detail.json());
+  assert.equal(detail.json().job.displayState, 'launch-failed');
+  assert.equal(detail.json().launch.state, 'dead-lettered');
+  const launchDetail = await h.app.inject({ method: 'GET', url: '/api/launches/dead0106', headers: h.as('alice') });
+  assert.equal(launchDetail.json().job.displayState, 'launch-failed');
+
+  // The dispatcher takes the retry up: the launch is pending again, and so the job is launching.
+  assert.equal((await h.app.inject({ method: 'POST', url: '/api/launches/dead0106/retry', headers: h.as('ops') })).statusCode, 202);
+  await h.stores.launches.update('dead0106', (launch) => ({ ...launch, state: 'pending' }));
+  const retried = await h.app.inject({ method: 'GET', url: '/api/jobs/106', headers: h.as('alice') });
+  assert.equal(retried.json().job.displayState, 'launching');
+});
+
 test('queues: counts by state, admin only', async () => {
   assert.equal((await get('/api/queues', 'alice')).statusCode, 403);
   const response = await get('/api/queues', 'ops');

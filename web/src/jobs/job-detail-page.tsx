@@ -2,7 +2,8 @@
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { queryKeys } from '../api/endpoints.ts';
-import { useSession } from '../auth/session.tsx';
+import { useMe, useSession } from '../auth/session.tsx';
+import { RetryLaunchButton } from '../launches/retry-launch.tsx';
 import { LiveIndicator, usePollInterval } from '../events/live-updates.tsx';
 import { Loading, LoadError, PageHeading } from '../layout/page.tsx';
 import { LAUNCH_STATE_TEXT, describeJobReason, jobTone, stateText } from './job-words.ts';
@@ -14,6 +15,7 @@ export function JobDetailPage() {
   const jobId = Number(id);
   const valid = Number.isInteger(jobId) && jobId > 0;
   const { endpoints } = useSession();
+  const me = useMe();
   const detail = useQuery({
     queryKey: queryKeys.job(jobId),
     queryFn: () => endpoints.job(jobId),
@@ -87,6 +89,7 @@ export function JobDetailPage() {
             <dt>Runner</dt>
             <dd>{job.runnerName ?? '—'}</dd>
           </dl>
+          {me.admin && job.displayState === 'launch-failed' && launch && <RetryLaunchButton launch={launch} />}
           <TimelineView job={job} launch={launch} />
         </>
       )}

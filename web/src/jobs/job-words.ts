@@ -3,7 +3,7 @@
  * dispatcher's `IgnoreReason` codes, the broker's refusals written on the job's events, a
  * dead-lettered launch), and how long it has waited for a runner.
  */
-import type { Launch, LaunchState, WorkflowJobRecord, WorkflowJobState } from '@gha-slurm/core/api/types';
+import type { JobDisplayState, JobView, Launch, LaunchState, WorkflowJobRecord, WorkflowJobState } from '@gha-slurm/core/api/types';
 import type { IgnoreReason } from '@gha-slurm/core/domain/workflow-job';
 
 export const JOB_STATE_TEXT: Record<WorkflowJobState, string> = {
@@ -14,6 +14,12 @@ export const JOB_STATE_TEXT: Record<WorkflowJobState, string> = {
   running: 'Running',
   completed: 'Completed',
   ignored: 'Not served',
+};
+
+/** The states as shown: a job whose launch was dead-lettered is not "launching" any more. */
+export const DISPLAY_STATE_TEXT: Record<JobDisplayState, string> = {
+  ...JOB_STATE_TEXT,
+  'launch-failed': 'Launch failed',
 };
 
 export const LAUNCH_STATE_TEXT: Record<LaunchState, string> = {
@@ -27,17 +33,17 @@ export const LAUNCH_STATE_TEXT: Record<LaunchState, string> = {
 };
 
 /** The tone a state is shown in: what needs attention stands out. */
-export function jobTone(job: WorkflowJobRecord, launch?: Launch | null): 'ok' | 'active' | 'warn' | 'bad' | 'neutral' {
+export function jobTone(job: ShownJob, launch?: Launch | null): 'ok' | 'active' | 'warn' | 'bad' | 'neutral' {
   if (job.state === 'ignored') return 'warn';
-  if (launch?.state === 'dead-lettered' || launch?.state === 'refused') return 'bad';
+  if (job.displayState === 'launch-failed' || launch?.state === 'dead-lettered' || launch?.state === 'refused') return 'bad';
   if (job.state === 'completed') return job.conclusion === 'success' ? 'ok' : job.conclusion ? 'bad' : 'neutral';
   if (job.state === 'running') return 'active';
   return 'neutral';
 }
 
-export function stateText(job: WorkflowJobRecord): string {
+export function stateText(job: JobView): string {
   if (job.state === 'completed' && job.conclusion) return `${JOB_STATE_TEXT.completed}: ${job.conclusion.replace(/_/g, ' ')}`;
-  return JOB_STATE_TEXT[job.state] ?? job.state;
+  return DISPLAY_STATE_TEXT[job.displayState] ?? JOB_STATE_TEXT[job.state] ?? job.state;
 }
 
 function labelList(labels: string[]): string {
@@ -60,14 +66,18 @@ function isIgnoreReason(value: string | undefined): value is IgnoreReason {
  * Why the job got no runner, or why its runner got no credentials; null when nothing went
  * wrong. Codes first (they are stable); the free-text notes only where no code applies.
  */
-export function describeJobReason(job: WorkflowJobRecord, launch?: Launch | null): string | null {
+/** A job record, with what the API says its state means when that is known. */
+type ShownJob = WorkflowJobRecord & Partial<Pick<JobView, 'displayState'>>;
+
+export function describeJobReason(job: ShownJob, launch?: Launch | null): string | null {
   if (job.state === 'ignored') {
     if (isIgnoreReason(job.ignoreReason)) return IGNORE_REASON_TEXT[job.ignoreReason](job);
     const note = [...job.transitions].reverse().find((transition) => transition.state === 'ignored')?.note;
     return note ?? 'not served (no reason recorded)';
   }
-  if (launch?.state === 'dead-lettered') {
-    return `the cluster gateway kept failing, so no runner was started${launch.lastError ? ` (${launch.lastError})` : ''}; an admin can retry it`;
+  if (job.displayState === 'launch-failed' || launch?.state === 'dead-lettered') {
+    const error = launch?.state === 'dead-lettered' ? launch.lastError : undefined;
+    return `the cluster gateway kept failing, so no runner was started${error ? ` (${error})` : ''}; an admin can retry it`;
   }
   const finished = job.state === 'running' || job.state === 'completed';
   const lastTokenEvent = [...job.events].reverse().find((event) => event.kind.startsWith('token-'));

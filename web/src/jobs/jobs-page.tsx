@@ -9,7 +9,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import type { JobListQuery, Launch, WorkflowJobState } from '@gha-slurm/core/api/types';
 import { WORKFLOW_JOB_STATES } from '@gha-slurm/core/api/schemas';
 import { queryKeys } from '../api/endpoints.ts';
-import { useSession } from '../auth/session.tsx';
+import { useMe, useSession } from '../auth/session.tsx';
 import { LiveIndicator, usePollInterval } from '../events/live-updates.tsx';
 import { useNow } from '../format/time.ts';
 import { Empty, Loading, LoadError, PageHeading } from '../layout/page.tsx';
@@ -20,6 +20,7 @@ const PAGE_SIZE = 50;
 
 export function JobsPage() {
   const { endpoints } = useSession();
+  const me = useMe();
   const [params, setParams] = useSearchParams();
   const repository = params.get('repository') ?? '';
   const state = params.get('state') ?? '';
@@ -121,7 +122,7 @@ export function JobsPage() {
         </Empty>
       )}
       {items.length > 0 && (
-        <JobsTable jobs={items} launches={launchesById} now={now} caption="Workflow jobs, newest first" />
+        <JobsTable jobs={items} launches={launchesById} now={now} caption="Workflow jobs, newest first" admin={me.admin} />
       )}
       {jobs.isSuccess && (offset > 0 || jobs.data.hasMore) && (
         <nav className="pager" aria-label="Pages of jobs">

@@ -1,16 +1,16 @@
 import { render, screen, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import type { Launch, WorkflowJobRecord } from '@gha-slurm/core/api/types';
+import type { JobView, Launch, WorkflowJobRecord } from '@gha-slurm/core/api/types';
 import { job, launch } from '../test/fixtures.ts';
 import { JobsTable } from './jobs-table.tsx';
 
 const NOW = Date.parse('2026-05-01T10:05:00.000Z');
 
-function renderTable(jobs: WorkflowJobRecord[], launches: Launch[] = []) {
+function renderTable(jobs: JobView[], launches: Launch[] = [], admin = false) {
   render(
     <MemoryRouter>
-      <JobsTable jobs={jobs} launches={new Map(launches.map((l) => [l.id, l]))} now={NOW} caption="Jobs" />
+      <JobsTable jobs={jobs} launches={new Map(launches.map((l) => [l.id, l]))} now={NOW} caption="Jobs" admin={admin} />
     </MemoryRouter>,
   );
 }
@@ -65,7 +65,7 @@ describe('the jobs table', () => {
           launchId: 'l10',
           events: [{ at: '2026-05-01T10:01:00.000Z', kind: 'token-refused', detail: 'no queued job left for these labels', launchId: 'l10' }],
         }),
-        job({ workflowJobId: 11, name: 'stuck job', state: 'launching', launchId: 'dead1' }),
+        job({ workflowJobId: 11, name: 'stuck job', state: 'launching', displayState: 'launch-failed', launchId: 'dead1' }),
       ],
       [dead],
     );
@@ -73,6 +73,22 @@ describe('the jobs table', () => {
     const stuck = row('stuck job');
     expect(within(stuck).getByText(/the cluster gateway kept failing, so no runner was started \(gateway answered 500\)/)).toBeInTheDocument();
     expect(within(stuck).getByText('Failed (dead-lettered)')).toBeInTheDocument();
+    expect(within(stuck).getByText('Launch failed')).toBeInTheDocument();
+    expect(within(stuck).queryByText('Launching')).not.toBeInTheDocument();
+  });
+
+  it('shows a job whose launch failed as "Launch failed", not "Launching", even when its launch is not among those loaded; admins get a retry', () => {
+    renderTable([job({ workflowJobId: 12, name: 'failed launch job', state: 'launching', displayState: 'launch-failed', launchId: 'old1' })], [], true);
+    const failed = row('failed launch job');
+    expect(within(failed).getByText('Launch failed')).toBeInTheDocument();
+    expect(within(failed).queryByText('Launching')).not.toBeInTheDocument();
+    expect(within(failed).getByText(/the cluster gateway kept failing, so no runner was started; an admin can retry it/)).toBeInTheDocument();
+    expect(within(failed).getByRole('link', { name: 'Retry launch old1 of octo-org/hpc-app' })).toHaveAttribute('href', '/launches/old1');
+  });
+
+  it('offers no retry to a user', () => {
+    renderTable([job({ workflowJobId: 13, name: 'users failed job', state: 'launching', displayState: 'launch-failed', launchId: 'old2' })]);
+    expect(within(row('users failed job')).queryByRole('link', { name: /Retry launch/ })).not.toBeInTheDocument();
   });
 
   it('shows repository, labels, state, time waited so far, launch and runner', () => {

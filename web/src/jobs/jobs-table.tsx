@@ -4,15 +4,17 @@
  * On a phone each row becomes a card (see `styles.css`); the cells keep their labels.
  */
 import { Link } from 'react-router';
-import type { Launch, WorkflowJobRecord } from '@gha-slurm/core/api/types';
+import type { JobView, Launch } from '@gha-slurm/core/api/types';
 import { formatDuration, formatWhen } from '../format/time.ts';
 import { describeJobReason, jobTone, LAUNCH_STATE_TEXT, stateText, stillWaiting, waitedMs } from './job-words.ts';
 
 export interface JobsTableProps {
-  jobs: WorkflowJobRecord[];
+  jobs: JobView[];
   launches: ReadonlyMap<string, Launch>;
   now: number;
   caption: string;
+  /** Admins are offered the retry of a failed launch. */
+  admin?: boolean;
 }
 
 export function Labels({ labels }: { labels: string[] }) {
@@ -28,7 +30,7 @@ export function Labels({ labels }: { labels: string[] }) {
   );
 }
 
-export function JobsTable({ jobs, launches, now, caption }: JobsTableProps) {
+export function JobsTable({ jobs, launches, now, caption, admin = false }: JobsTableProps) {
   return (
     <div className="table-scroll">
       <table className="jobs cards-on-phone">
@@ -74,6 +76,13 @@ export function JobsTable({ jobs, launches, now, caption }: JobsTableProps) {
                     <>
                       <Link to={`/launches/${job.launchId}`}>launch {job.launchId}</Link>
                       {launch && <div className="small">{LAUNCH_STATE_TEXT[launch.state]}</div>}
+                      {admin && job.displayState === 'launch-failed' && (
+                        <div className="small">
+                          <Link to={`/launches/${job.launchId}`} aria-label={`Retry launch ${job.launchId} of ${job.repository}`}>
+                            Retry…
+                          </Link>
+                        </div>
+                      )}
                     </>
                   ) : (
                     <span className="muted">no launch</span>

@@ -23,11 +23,11 @@ export function QueuesPage() {
     <>
       <PageHeading title="Queues" />
       <p>
-        Counts refresh every 5 seconds. To look at single jobs, retry or clean them, open the{' '}
+        Counts refresh every 5 seconds. To look at single jobs, open the{' '}
         <a href={QUEUE_DASHBOARD_URL} target="_blank" rel="noopener">
           queue dashboard<span className="visually-hidden"> (opens in a new tab)</span>
-        </a>
-        .
+        </a>{' '}
+        (read-only). A launch the gateway kept failing is retried from its page, or from Dead letters.
       </p>
       {queues.isPending && <Loading what="the queues" />}
       {queues.isError && <LoadError error={queues.error} what="the queues" retry={() => void queues.refetch()} />}

@@ -1,5 +1,5 @@
 /** Records shaped as repo-api answers them, for component tests. */
-import type { Launch, Me, PublicConfig, WorkflowJobRecord } from '@gha-slurm/core/api/types';
+import type { JobView, Launch, Me, PublicConfig } from '@gha-slurm/core/api/types';
 
 export const config: PublicConfig = {
   oidc: null,
@@ -12,7 +12,8 @@ export function me(overrides: Partial<Me> = {}): Me {
   return { username: 'alice', admin: false, via: 'token', github: { enabled: true, account: null }, ...overrides };
 }
 
-export function job(overrides: Partial<WorkflowJobRecord> = {}): WorkflowJobRecord {
+/** A job as the API shows it; its `displayState` is its state unless given. */
+export function job(overrides: Partial<JobView> = {}): JobView {
   return {
     workflowJobId: 1001,
     runId: 2001,
@@ -26,6 +27,7 @@ export function job(overrides: Partial<WorkflowJobRecord> = {}): WorkflowJobReco
     transitions: [{ state: 'queued', at: '2026-05-01T10:00:00.000Z' }],
     events: [],
     firstDeliveryId: 'delivery-1',
+    displayState: overrides.state ?? 'queued',
     ...overrides,
   };
 }

@@ -171,6 +171,11 @@ export const sessionCreatedSchema = {
 } as const;
 
 export const WORKFLOW_JOB_STATES = ['waiting', 'queued', 'launching', 'launched', 'running', 'completed', 'ignored'] as const;
+/**
+ * What a job's state means to a person: its state, or `launch-failed` while the launch made
+ * for it is dead-lettered (its record still says `launching`; an admin can retry the launch).
+ */
+export const JOB_DISPLAY_STATES = [...WORKFLOW_JOB_STATES, 'launch-failed'] as const;
 export const LAUNCH_STATES = ['pending', 'submitted', 'granted', 'running', 'completed', 'refused', 'dead-lettered'] as const;
 export const IGNORE_REASONS = ['no-profile', 'repository-not-connected', 'app-not-installed', 'completed-before-launch'] as const;
 /** Launch event kinds known today; the dispatcher may add more, so answers are not limited to these. */
@@ -193,6 +198,13 @@ export const workflowJobSchema = {
     workflowName: nullableString,
     labels: { type: 'array', items: { type: 'string' } },
     state: { type: 'string', enum: WORKFLOW_JOB_STATES },
+    displayState: {
+      type: 'string',
+      enum: JOB_DISPLAY_STATES,
+      description:
+        'What the state means to a person: the state, or launch-failed while its launch is dead-lettered ' +
+        '(an admin can retry it: POST /api/launches/{launchId}/retry)',
+    },
     ignoreReason: { type: 'string', enum: IGNORE_REASONS, description: 'Why the job got no runner' },
     conclusion: nullableString,
     clusterUser: { type: 'string' },
@@ -231,7 +243,7 @@ export const workflowJobSchema = {
   },
   // Fields the dispatcher adds later still reach clients (undocumented until described here).
   additionalProperties: true,
-  required: ['workflowJobId', 'runId', 'repository', 'repositoryUrl', 'installationId', 'name', 'workflowName', 'labels', 'state', 'transitions', 'events', 'firstDeliveryId'],
+  required: ['workflowJobId', 'runId', 'repository', 'repositoryUrl', 'installationId', 'name', 'workflowName', 'labels', 'state', 'displayState', 'transitions', 'events', 'firstDeliveryId'],
 } as const;
 
 export const launchSchema = {

@@ -158,11 +158,19 @@ export interface JobListQuery {
   limit?: number;
 }
 
-export type JobList = Page<WorkflowJobRecord>;
+/** What a job's state means to a person: its state, or `launch-failed` while its launch is dead-lettered. */
+export type JobDisplayState = WorkflowJobState | 'launch-failed';
+
+/** A workflow job as the API shows it: the record, and what its state means now. */
+export interface JobView extends WorkflowJobRecord {
+  displayState: JobDisplayState;
+}
+
+export type JobList = Page<JobView>;
 
 /** `GET /api/jobs/:id`: the job and the launch made for it, if any. */
 export interface JobDetail {
-  job: WorkflowJobRecord;
+  job: JobView;
   launch: Launch | null;
 }
 
@@ -179,7 +187,7 @@ export type LaunchList = Page<Launch>;
 /** `GET /api/launches/:id`: the launch and the job it was made for (when still kept). */
 export interface LaunchDetail {
   launch: Launch;
-  job: WorkflowJobRecord | null;
+  job: JobView | null;
 }
 
 /** `POST /api/launches/:id/retry` (admin) answers 202 with this. */

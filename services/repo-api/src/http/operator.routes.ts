@@ -6,7 +6,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
-import type { AuditList, JobDetail, JobList, LaunchDetail, LaunchList, LaunchRetryAccepted, QueueList } from '@gha-slurm/core/api/types';
+import type {
+  AuditList,
+  JobDetail,
+  JobList,
+  JobView,
+  LaunchDetail,
+  LaunchList,
+  LaunchRetryAccepted,
+  QueueList,
+  WorkflowJobRecord,
+} from '@gha-slurm/core/api/types';
 import {
   auditQuerySchema,
   jobIdParamsSchema,
@@ -25,6 +35,7 @@ import type { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store
 import { visibilityOf, type Principal } from '../domain/access.ts';
 import type { InstallationDirectory, LaunchRetryQueue } from '../domain/ports.ts';
 import { fullNameOfUrl } from '../domain/repository-list.ts';
+import { mayHaveFailedLaunch, viewOfJob } from '../domain/job-view.ts';
 import { GitHubRequestFailed } from '../adapters/github-installations.ts';
 import { principalOf, requireAdmin } from './auth.ts';
 import { bearerSecurity, errorResponses } from './route-schemas.ts';
@@ -70,6 +81,12 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     return owner?.clusterUser === principal.username;
   }
 
+  /** The jobs as shown: each still waiting on a launch is looked at with that launch. */
+  async function withDisplayStates(jobs: WorkflowJobRecord[]): Promise<JobView[]> {
+    const launches = await Promise.all(jobs.map((job) => (mayHaveFailedLaunch(job) ? options.launches.get(job.launchId!) : null)));
+    return jobs.map((job, index) => viewOfJob(job, launches[index]));
+  }
+
   function page<T>(items: T[], query: PageQuery) {
     return { items: items.slice(0, query.limit), offset: query.offset, limit: query.limit, hasMore: items.length > query.limit };
   }
@@ -96,7 +113,7 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       offset: query.offset,
       limit: query.limit + 1,
     });
-    return page(items, query);
+    return page(await withDisplayStates(items), query);
   });
 
   app.get<{ Params: { id: number } }>('/api/jobs/:id', {
@@ -113,7 +130,7 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       throw new HttpError(404, 'JOB_NOT_FOUND', `no workflow job ${request.params.id} among the jobs you may see`);
     }
     const launch = job.launchId ? await options.launches.get(job.launchId) : null;
-    return { job, launch };
+    return { job: viewOfJob(job, launch), launch };
   });
 
   app.get<{ Querystring: PageQuery & { deadLettered?: boolean } }>('/api/launches', {
@@ -150,7 +167,8 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     if (!launch || !(await maySee(principalOf(request), launch.repository))) {
       throw new HttpError(404, 'LAUNCH_NOT_FOUND', `no launch ${request.params.id} among the launches you may see`);
     }
-    return { launch, job: await options.jobs.get(launch.forWorkflowJobId) };
+    const job = await options.jobs.get(launch.forWorkflowJobId);
+    return { launch, job: job && viewOfJob(job, launch) };
   });
 
   app.post<{ Params: { id: string } }>('/api/launches/:id/retry', {
