@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, httpUrl, loadConfig, port, positiveInt, requiredString } from '@gha-slurm/core/config';
+import { commonVariables, ConfigError, httpUrl, loadConfig, port, positiveInt, requiredString } from '@gha-slurm/core/config';
 import { DEFAULT_LAUNCH_AUDIENCE, DEFAULT_LAUNCH_ISSUER } from '@gha-slurm/core/launch-token';
 import { SUPPORTED_API_VERSIONS } from './adapters/slurmrestd/api-versions.ts';
 
@@ -24,9 +24,11 @@ const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/i;
  * cluster side, next to slurmrestd, and Slurm itself is its only state.
  */
 export const gatewayConfigSchema = z.object({
-  HOST: z.string().default('0.0.0.0'),
+  // The common variables but Redis: the gateway keeps no state of its own.
+  HOST: commonVariables.HOST,
   PORT: port(3005),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: commonVariables.LOG_LEVEL,
+  SHUTDOWN_TIMEOUT_MS: commonVariables.SHUTDOWN_TIMEOUT_MS,
   SLURM_GATEWAY_SECRET: requiredString("the auth-token the dispatcher sends (its SLURM_GATEWAY_SECRET)").refine(
     (value) => value.length >= 16,
     'must be at least 16 characters (make one with: openssl rand -hex 32)',

@@ -5,6 +5,7 @@ import { ConfigError } from '@gha-slurm/core/config';
 import { LaunchKeyError } from '@gha-slurm/core/launch-token';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
+import { stopOnSignals } from '@gha-slurm/core/shutdown';
 import { describeGatewayConfig, loadGatewayConfig, type GatewayConfig } from './config.ts';
 import { createGateway, JobTemplateError, type BuiltGateway } from './gateway.ts';
 
@@ -34,26 +35,12 @@ try {
 }
 const { app, slurm } = built;
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping: finishing requests in flight');
-  // A hung slurmrestd must not keep the process from ending.
-  const deadline = setTimeout(() => {
-    logger.error('requests did not finish within 10 s; exiting');
-    process.exit(1);
-  }, 10_000);
-  deadline.unref();
-  try {
-    await app.close();
-  } catch (error) {
-    logger.error({ err: error }, 'closing failed');
-  }
-  process.exit(0);
-}
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+// Bounded: a hung slurmrestd cannot keep the process from exiting (core/shutdown.ts).
+stopOnSignals([{ name: 'HTTP server', close: () => app.close() }], {
+  logger,
+  timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  what: 'finishing requests in flight',
+});
 
 await app.listen({ host: config.HOST, port: config.PORT });
 // Learn slurmrestd's version now when it answers; if not, the first request (or /readyz) will.

@@ -8,6 +8,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createLaunchSigner } from '@gha-slurm/core/launch-token';
 import { startLocalSlurm, type LocalSlurm } from '@gha-slurm/core/testing/local-slurm';
+import { launchKeyPair } from '@gha-slurm/core/testing/launch-keys';
+import { runServiceToExit, startService } from '@gha-slurm/core/testing/service-process';
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts';
 
 let slurm: LocalSlurm;
@@ -302,5 +304,65 @@ describe('secrets', () => {
     assert.equal(logs.includes(token), false);
     assert.equal(logs.includes(token.split('.')[2]!), false);
     for (const encoding of ['base64', 'hex', 'latin1'] as const) assert.equal(logs.includes(slurm.jwtKey.toString(encoding)), false);
+  });
+});
+
+describe('as operators run it', () => {
+  it('starts with the design\'s variables (user tokens from scontrol token), submits, and stops on SIGTERM', async () => {
+    const keys = launchKeyPair();
+    const secret = 'operator-secret-0123456789abcdef';
+    const service = await startService('slurm-gateway', {
+      env: {
+        SLURM_GATEWAY_SECRET: secret,
+        LAUNCH_VERIFY_KEYS: keys.publicPem,
+        SLURMRESTD_URL: slurm.slurmrestdUrl,
+        // No SLURM_JWT_KEY: the gateway asks `scontrol token`, which reads this cluster's config.
+        SLURM_CONF: slurm.env.SLURM_CONF!,
+        RUNNER_OUTPUT: `${gateway.scratch}/output/%u-%x-%j.log`,
+        RUNNER_INSTALL_DIR: `${gateway.scratch}/runner`,
+      },
+    });
+    try {
+      const signer = await createLaunchSigner({ privateKeyPem: keys.privatePem });
+      const claims = gateway.claims();
+      const { token } = await signer.sign(claims);
+      const answer = await fetch(`${service.url}/runner/start`, {
+        method: 'POST',
+        headers: { 'auth-token': secret, 'content-type': 'application/json' },
+        body: JSON.stringify(gateway.body(claims, token)),
+      });
+      assert.equal(answer.status, 201, await answer.clone().text());
+      const report = await waitFor('the runner to report', async () => gateway.runnerReport(claims.runnerName));
+      assert.equal(report.user, 'gha-alice');
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      assert.match(metrics, /slurm_gateway_submissions_total\{[^}]*outcome="submitted"[^}]*\} 1/);
+      assert.match(metrics, /slurm_gateway_slurmrestd_request_duration_seconds_count\{[^}]*operation="submit"/);
+      assert.equal(await service.stop(), 0);
+      const output = service.output();
+      assert.match(output, /"slurmrestdApiVersion":"v0.0.38"/);
+      assert.match(output, /from scontrol token/);
+      for (const secretValue of [secret, token]) assert.equal(output.includes(secretValue), false);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('refuses to start on a bad configuration, naming each variable', async () => {
+    const { code, output } = await runServiceToExit('slurm-gateway', {
+      SLURM_GATEWAY_SECRET: 'short',
+      LAUNCH_VERIFY_KEYS: launchKeyPair().publicPem,
+      SLURM_MIN_UID: '0',
+      RUNNER_JOB_TEMPLATE: `${gateway.scratch}/no-such-template.sh`,
+    });
+    assert.equal(code, 1);
+    assert.match(output, /SLURM_GATEWAY_SECRET: must be at least 16 characters/);
+    assert.match(output, /SLURM_MIN_UID: must be at least 1/);
+    const template = await runServiceToExit('slurm-gateway', {
+      SLURM_GATEWAY_SECRET: 'a-long-enough-secret-0123',
+      LAUNCH_VERIFY_KEYS: launchKeyPair().publicPem,
+      RUNNER_JOB_TEMPLATE: `${gateway.scratch}/no-such-template.sh`,
+    });
+    assert.equal(template.code, 1);
+    assert.match(template.output, /RUNNER_JOB_TEMPLATE: cannot read .*no-such-template.sh \(ENOENT\)/);
   });
 });
