@@ -6,7 +6,8 @@
 #   local-slurm.sh start DIR     start it (installs the packages first when missing and root);
 #                                prints the variables a gateway needs, as KEY=value lines
 #   local-slurm.sh stop DIR      stop what `start DIR` started (by the pids it recorded)
-#   local-slurm.sh users         create the test users (gha-alice, gha-bob), if missing
+#   local-slurm.sh install       install the packages and create the test users (gha-alice,
+#                                gha-bob), whatever is missing
 #   local-slurm.sh restd-stop DIR / restd-start DIR
 #                                stop or start only slurmrestd (tests of "slurmrestd is down")
 #
@@ -158,7 +159,7 @@ command=${1:-}
 case "$command" in
   start) [ $# -eq 2 ] || die "usage: $0 start DIR"; DIR=$2; start ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; DIR=$2; stop ;;
-  users) create_users ;;
+  install) [ "$(id -u)" -eq 0 ] || die "install needs root"; install_packages; create_users ;;
   restd-stop) [ $# -eq 2 ] || die "usage: $0 restd-stop DIR"; DIR=$2; stop_pid_file "$DIR/run/slurmrestd.pid" ;;
   restd-start) [ $# -eq 2 ] || die "usage: $0 restd-start DIR"; DIR=$(cd "$2" && pwd); start_restd ;;
   *) die "usage: $0 start DIR | stop DIR | users" ;;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createLaunchSigner } from '@gha-slurm/core/launch-token';
 import { startLocalSlurm, type LocalSlurm } from '@gha-slurm/core/testing/local-slurm';
@@ -126,6 +126,26 @@ describe('a valid launch', () => {
     assert.equal(a.body.jobId, b.body.jobId);
     assert.deepEqual(await slurmJobsNamed(claims.runnerName), [String(first.body.jobId)]);
     assert.deepEqual(await slurmJobsNamed(racing.runnerName!), [String(a.body.jobId)]);
+  });
+
+  it('a gateway started afresh (a crash between Slurm\'s answer and ours) still finds the job and submits nothing', async () => {
+    const { claims, body } = await signedStart();
+    const first = await start(body);
+    assert.equal(first.status, 201);
+    const publicPem = createPublicKey(gateway.signingKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+    const restarted = await startGatewayHarness(slurm, { LAUNCH_VERIFY_KEYS: publicPem });
+    try {
+      const retry = await fetch(`${restarted.url}/runner/start`, {
+        method: 'POST',
+        headers: { 'auth-token': restarted.secret, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(retry.status, 200);
+      assert.equal(((await retry.json()) as { jobId: number }).jobId, first.body.jobId);
+      assert.deepEqual(await slurmJobsNamed(claims.runnerName), [String(first.body.jobId)]);
+    } finally {
+      await restarted.close();
+    }
   });
 });
 

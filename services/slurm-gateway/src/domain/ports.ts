@@ -30,8 +30,8 @@ export type CancelResult = 'cancelled' | 'already-ended' | 'unknown';
 
 export interface SlurmCluster {
   submit(spec: RunnerJobSpec): Promise<SubmitResult>;
-  /** Jobs Slurm still knows with this name (any user); read as `asUser` when given. */
-  findJobsByName(name: string, asUser?: string): Promise<SlurmJob[]>;
+  /** Every job Slurm still knows (any user, ended ones for MinJobAge). */
+  findJobs(): Promise<SlurmJob[]>;
   getJob(jobId: number, asUser?: string): Promise<SlurmJob | null>;
   cancel(jobId: number, asUser: string): Promise<CancelResult>;
   /** Resolves when slurmrestd and slurmctld answer. */

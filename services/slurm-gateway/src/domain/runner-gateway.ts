@@ -5,7 +5,7 @@
  */
 import type { LaunchTokenFailure, LaunchVerifier } from '@gha-slurm/core/launch-token';
 import { checkClusterUser, type ClusterUserPolicy, type UserRefusal } from './cluster-user-policy.ts';
-import { readLaunchRequest } from './launch-request.ts';
+import { readLaunchRequest, type RunnerStart } from './launch-request.ts';
 import { SlurmSetupError, SlurmUnavailableError, type SlurmCluster, type UserDirectory } from './ports.ts';
 import { buildRunnerJobSpec, type RunnerJobSettings } from './runner-job-spec.ts';
 import { hasEnded, type SlurmJob } from './slurm-job.ts';
@@ -44,8 +44,15 @@ export interface RunnerGatewayDependencies {
   brokerUrl?: string;
 }
 
-/** Remembered runner → job pairs, newest last; enough for any burst, bounded for a long life. */
-const REMEMBERED_RUNNERS = 10_000;
+/** Remembered runner → job pairs, newest last: more than a cluster's queue holds, yet bounded. */
+const REMEMBERED_RUNNERS = 50_000;
+
+interface KnownJob {
+  jobId: number;
+  user: string;
+  /** The launch id the job was submitted for. */
+  comment: string;
+}
 
 function slurmTrouble(error: unknown) {
   if (error instanceof SlurmUnavailableError) return { kind: 'slurm-unavailable' as const, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
@@ -56,8 +63,9 @@ function slurmTrouble(error: unknown) {
 export class RunnerGateway {
   /** Starts under way, by runner name: a second request for the same runner joins the first. */
   private readonly starting = new Map<string, Promise<StartOutcome>>();
-  /** Runner name → the Slurm job and user this process submitted or found for it. */
-  private readonly known = new Map<string, { jobId: number; user: string }>();
+  /** Runner name → the Slurm job (its user and launch id) this process submitted or found. */
+  private readonly known = new Map<string, KnownJob>();
+  private queueRead: Promise<void> | undefined;
 
   constructor(private readonly deps: RunnerGatewayDependencies) {}
 
@@ -82,7 +90,7 @@ export class RunnerGateway {
     }
   }
 
-  private async submitOnce(start: import('./launch-request.ts').RunnerStart, token: string): Promise<StartOutcome> {
+  private async submitOnce(start: RunnerStart, token: string): Promise<StartOutcome> {
     const { claims } = start;
     const userCheck = await checkClusterUser(claims.clusterUser, this.deps.policy, this.deps.users);
     if (!userCheck.ok) return { kind: 'user-refused', reason: userCheck.reason, message: userCheck.message, user: claims.clusterUser };
@@ -94,7 +102,7 @@ export class RunnerGateway {
       }
       const result = await this.deps.slurm.submit(buildRunnerJobSpec(start, user, token, this.deps.job));
       if (result.kind === 'refused') return { kind: 'slurm-refused', message: result.message, user: user.name, launchId: claims.sub };
-      this.remember(claims.runnerName, { jobId: result.jobId, user: user.name });
+      this.remember(claims.runnerName, { jobId: result.jobId, user: user.name, comment: claims.sub });
       return { kind: 'submitted', jobId: result.jobId, runnerName: claims.runnerName, state: 'PENDING', user: user.name, launchId: claims.sub, warnings: result.warnings };
     } catch (error) {
       return slurmTrouble(error);
@@ -104,28 +112,45 @@ export class RunnerGateway {
   /**
    * The job Slurm already has for this runner: its name, its user AND its comment (the launch
    * id) must all match, so a job another user named after our runner is never taken for ours.
+   *
+   * Listing Slurm's whole queue for every launch would cost more as the queue grows (measured:
+   * 108 → 30 submissions/s as it went from 200 to 1,200 jobs), so the queue is read once, when
+   * the first launch arrives, and from then on the gateway knows every runner job it submitted
+   * itself. A retry after a crash or restart between Slurm's answer and ours is still found:
+   * the new process reads the queue before its first submission.
    */
   private async findOwnJob(runnerName: string, user: string, launchId: string): Promise<SlurmJob | null> {
+    await this.learnQueue();
     const remembered = this.known.get(runnerName);
-    if (remembered && remembered.user === user) {
-      const job = await this.deps.slurm.getJob(remembered.jobId, user);
-      if (job) return job;
-    }
-    const jobs = await this.deps.slurm.findJobsByName(runnerName, user);
-    const own = jobs.filter((job) => job.user === user && job.comment === launchId).sort((a, b) => a.jobId - b.jobId);
-    const job = own.at(0) ?? null;
-    if (job) this.remember(runnerName, { jobId: job.jobId, user });
-    return job;
+    if (!remembered || remembered.user !== user || remembered.comment !== launchId) return null;
+    // Slurm forgets ended jobs after MinJobAge; then there is nothing left to answer with.
+    return this.deps.slurm.getJob(remembered.jobId, user);
   }
 
-  /** The runner's job, newest first when Slurm holds several of that name. */
+  /** Reads the queue once (again after a failure), remembering every job a launch made. */
+  private learnQueue(): Promise<void> {
+    this.queueRead ??= this.deps.slurm.findJobs().then(
+      (jobs) => {
+        for (const job of jobs.sort((a, b) => a.jobId - b.jobId)) {
+          if (job.comment !== '') this.remember(job.name, { jobId: job.jobId, user: job.user, comment: job.comment });
+        }
+      },
+      (error: unknown) => {
+        this.queueRead = undefined;
+        throw error;
+      },
+    );
+    return this.queueRead;
+  }
+
+  /** The runner's job: the one remembered, else the newest Slurm has of that name. */
   private async lookup(runnerName: string): Promise<SlurmJob | null> {
     const remembered = this.known.get(runnerName);
     if (remembered) {
       const job = await this.deps.slurm.getJob(remembered.jobId, remembered.user);
       if (job) return job;
     }
-    const jobs = await this.deps.slurm.findJobsByName(runnerName);
+    const jobs = (await this.deps.slurm.findJobs()).filter((job) => job.name === runnerName);
     // Only jobs this gateway would have made: a runner name's job carries a launch id comment.
     const candidates = jobs.filter((job) => job.comment !== '').sort((a, b) => b.jobId - a.jobId);
     return candidates.at(0) ?? null;
@@ -155,7 +180,7 @@ export class RunnerGateway {
     }
   }
 
-  private remember(runnerName: string, entry: { jobId: number; user: string }) {
+  private remember(runnerName: string, entry: KnownJob) {
     this.known.delete(runnerName);
     this.known.set(runnerName, entry);
     if (this.known.size > REMEMBERED_RUNNERS) this.known.delete(this.known.keys().next().value!);

@@ -63,8 +63,8 @@ export class SlurmrestdClient implements SlurmCluster {
   private readonly agent: Agent;
   private version: ApiVersion | undefined;
   private discovering: Promise<ApiVersion> | undefined;
-  /** One queue listing in flight per reading user; concurrent lookups share it. */
-  private readonly listings = new Map<string, Promise<SlurmJob[]>>();
+  /** One queue listing in flight at a time; concurrent lookups share it. */
+  private listing: Promise<SlurmJob[]> | undefined;
 
   constructor(private readonly settings: SlurmrestdSettings) {
     this.version = settings.version;
@@ -163,22 +163,14 @@ export class SlurmrestdClient implements SlurmCluster {
     throw new SlurmSetupError(`slurmrestd answered the submission with ${answer.status} but no job id and no error`);
   }
 
-  findJobsByName(name: string, asUser = this.settings.queryUser): Promise<SlurmJob[]> {
-    return this.listJobs(asUser).then((jobs) => jobs.filter((job) => job.name === name));
-  }
-
-  private listJobs(asUser: string): Promise<SlurmJob[]> {
-    let listing = this.listings.get(asUser);
-    if (!listing) {
-      listing = (async () => {
-        const answer = await this.call('list', 'GET', await this.path('/jobs'), asUser);
-        const errors = readErrors(answer.body);
-        if (errors.length > 0 && answer.status >= 400) throw new SlurmSetupError(`slurmrestd could not list jobs: ${joined(errors)}`);
-        return readJobs(answer.body);
-      })().finally(() => this.listings.delete(asUser));
-      this.listings.set(asUser, listing);
-    }
-    return listing;
+  findJobs(): Promise<SlurmJob[]> {
+    this.listing ??= (async () => {
+      const answer = await this.call('list', 'GET', await this.path('/jobs'), this.settings.queryUser);
+      const errors = readErrors(answer.body);
+      if (errors.length > 0 && answer.status >= 400) throw new SlurmSetupError(`slurmrestd could not list jobs: ${joined(errors)}`);
+      return readJobs(answer.body);
+    })().finally(() => (this.listing = undefined));
+    return this.listing;
   }
 
   async getJob(jobId: number, asUser = this.settings.queryUser): Promise<SlurmJob | null> {
