@@ -51,8 +51,27 @@ export interface LaunchEvent {
   at: string;
   kind: 'created' | 'gateway-accepted' | 'gateway-failed' | 'dead-lettered' | 'retried'
     | 'token-granted' | 'token-refused' | 'token-failed' | 'job-taken' | 'job-completed' | 'lost-job'
-    | 'abandoned' | 'runner-gone';
+    | 'abandoned' | 'runner-gone'
+    | 'slurm-pending' | 'slurm-running' | 'slurm-ended' | 'slurm-cancelled';
   detail?: string;
+}
+
+/**
+ * What the gateway last said of the launch's Slurm job (`GET /runner/:runnerName`), kept on
+ * the launch so people see why a runner has not come yet ("waiting in Slurm: Resources").
+ */
+export interface SlurmJobObservation {
+  /** Slurm's state name: PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, ... */
+  state: string;
+  /** Slurm's pending (or failure) reason, e.g. `Resources`, `Priority`. */
+  reason: string | null;
+  nodes: string | null;
+  exitCode: number | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  cpus: number | null;
+  /** When the gateway was last asked (whatever it answered). */
+  observedAt: string;
 }
 
 export interface Launch {
@@ -75,6 +94,8 @@ export interface Launch {
    * through the gateway's `GET`/`DELETE /runner/:runnerName`.
    */
   slurmJobId?: number;
+  /** The Slurm job's state as last observed; absent until the observer first asked. */
+  slurm?: SlurmJobObservation;
   createdAt: string;
   events: LaunchEvent[];
 }
