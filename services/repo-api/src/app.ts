@@ -29,6 +29,7 @@ import type {
   InstallationDirectory,
   LaunchRetryQueue,
   RepositoryAdminCheck,
+  RepositoryDirectory,
   SessionStore,
   SignOutFeed,
 } from './domain/ports.ts';
@@ -70,7 +71,7 @@ export interface RepoApiDependencies {
   /** What `/api/config` tells the web app about signing in. */
   signInMethods: { oidc: PublicConfig['oidc']; staticTokens: boolean };
   /** Null without a GitHub App: "installed" is then null and installations answer 503. */
-  github: (InstallationChecker & InstallationDirectory) | null;
+  github: (InstallationChecker & InstallationDirectory & RepositoryDirectory) | null;
   githubWebUrl: string;
   /**
    * Linked GitHub accounts, which must administer a repository before a user may add it. Null
@@ -231,6 +232,7 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
     await api.register(repositoryRoutes, {
       mapping: deps.stores.mapping,
       installations: deps.github,
+      directory: deps.github,
       adminCheck: deps.githubAccounts,
       githubWebUrl: deps.githubWebUrl,
       changes: listChanges,

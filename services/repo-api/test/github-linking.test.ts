@@ -169,9 +169,11 @@ test('refused where the account only has write, or cannot see the repository: 40
   assert.equal(body.code, 'NOT_REPOSITORY_ADMIN');
   assert.match(body.message, /^octo-lab\/shared, strangers\/app and elsewhere\/app were not added: /);
   assert.match(body.message, /your GitHub account alice-gh is not an admin of octo-lab\/shared \(it has write access\)/);
-  assert.match(body.message, /not an admin of strangers\/app \(GitHub shows it no such repository: check the name, and that the GitHub App is installed on it\)/);
+  // A repository GitHub shows the account nothing of is said to be not found, not "not an admin of".
+  assert.match(body.message, /GitHub shows your GitHub account alice-gh no repository strangers\/app: it does not exist, or it is private and the GitHub App is not installed on it/);
+  assert.doesNotMatch(body.message, /not an admin of strangers\/app/);
   // alice-gh administers elsewhere/app, but the App is not installed there: GitHub shows a user token nothing.
-  assert.match(body.message, /not an admin of elsewhere\/app \(GitHub shows it no such repository/);
+  assert.match(body.message, /GitHub shows your GitHub account alice-gh no repository elsewhere\/app/);
   assert.match(body.message, /Nothing was changed\.$/);
   assert.deepEqual(await h.stores.mapping.repositoriesOf('alice'), [`${sim.url}/octo-lab/lib`]);
   assert.equal(await h.stores.mapping.ownerOf('octo-lab/new'), null, 'the administered addition was not applied either');

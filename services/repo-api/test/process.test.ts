@@ -233,8 +233,9 @@ test('started with linking against the simulated GitHub: a user links through th
       headers: { authorization: `Bearer ${aliceToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ repositories: ['someone-else/app'] }),
     });
-    assert.equal(refused.status, 403);
-    assert.equal(((await refused.json()) as { code: string }).code, 'NOT_REPOSITORY_ADMIN');
+    // GitHub shows alice-gh no such repository: refused as not found, not as "not an admin of it".
+    assert.equal(refused.status, 422);
+    assert.equal(((await refused.json()) as { code: string }).code, 'REPOSITORY_NOT_FOUND');
   } finally {
     assert.equal(await linked.stop(), 0);
     await sim.close();

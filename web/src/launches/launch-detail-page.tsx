@@ -25,6 +25,10 @@ export const LAUNCH_EVENT_TEXT: Record<LaunchEvent['kind'], string> = {
   'lost-job': 'Its job was taken by another runner',
   abandoned: 'Given up: no runner came for it',
   'runner-gone': 'Its leftover runner was removed from GitHub',
+  'slurm-pending': 'Waiting in the Slurm queue',
+  'slurm-running': 'Slurm job running',
+  'slurm-ended': 'Slurm job ended',
+  'slurm-cancelled': 'Slurm job cancelled',
 };
 
 export function LaunchDetailPage() {

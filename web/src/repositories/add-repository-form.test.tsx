@@ -151,6 +151,21 @@ describe('the add-repository form', () => {
     }
   });
 
+  it('on 422 for a repository that does not exist says so, offers no link and no retry, and keeps the entry', async () => {
+    const message = 'octo-org/tpyo was not added: octo-org/tpyo does not exist on GitHub. Check the name; nothing was changed.';
+    const onAdd = vi.fn<OnAdd>(async () => {
+      throw new ApiError(422, 'REPOSITORY_NOT_FOUND', message);
+    });
+    const { input, user } = renderForm(onAdd, { renderAction: (action) => <a href="/api/github/link">{action.label}</a> });
+    await user.type(input, 'octo-org/tpyo{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(`No such repository on GitHub. ${message} Correct the name and add it again.`);
+    expect(alert).not.toHaveTextContent(/not an admin/);
+    expect(within(alert).queryByRole('link')).not.toBeInTheDocument();
+    expect(within(alert).queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
+    expect(input).toHaveValue('octo-org/tpyo');
+  });
+
   it('on a lost connection keeps the entry, says nothing changed, and retries on request', async () => {
     const onAdd = vi
       .fn<OnAdd>()

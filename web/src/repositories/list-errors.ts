@@ -90,6 +90,11 @@ export function describeListChangeError(error: unknown, context: { signedInAs: s
             : `You are signed in as ${context.signedInAs} and may change only your own list (this is ${context.listOwner}'s). Sign in as ${context.listOwner}, or ask an admin.`,
         retryable: false,
       };
+    case 422:
+      if (error.code === REPOSITORY_REFUSALS.notFound) {
+        return { title: 'No such repository on GitHub', message: `${error.message} Correct the name and add it again.`, retryable: false };
+      }
+      return { title: 'Not saved', message: `${error.message}; nothing was changed.`, retryable: false };
     case 429:
       return { title: 'Too many requests', message: 'repo-api is limiting requests from this browser. Wait a minute, then try again.', retryable: true };
     default:

@@ -108,6 +108,8 @@ export const REPOSITORY_REFUSALS = {
   /** The linked account's authorization ran out or was revoked, and could not be renewed. */
   linkExpired: 'GITHUB_LINK_EXPIRED',
   notAdmin: 'NOT_REPOSITORY_ADMIN',
+  /** GitHub has no such repository, or shows none to the account that asked. */
+  notFound: 'REPOSITORY_NOT_FOUND',
 } as const;
 
 /** `GET /api/config` (public): how the web app signs people in. */

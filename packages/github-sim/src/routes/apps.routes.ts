@@ -5,12 +5,14 @@
 import type { FastifyInstance } from 'fastify';
 import { authenticateApp } from '../http/credentials.ts';
 import { DOCS, githubError } from '../http/github-responses.ts';
+import { pageLinks, pageOf } from '../http/repository-access.ts';
 import { githubTime, type SimInstallation } from '../state.ts';
 import type { SimContext } from './context.ts';
 
 export const APP_ROUTES = {
   app: 'GET /app',
   repositoryInstallation: 'GET /repos/{owner}/{repo}/installation',
+  installations: 'GET /app/installations',
   accessTokens: 'POST /app/installations/{installation_id}/access_tokens',
 } as const;
 
@@ -65,6 +67,16 @@ export async function appRoutes(app: FastifyInstance, context: SimContext) {
       permissions: { administration: 'write', actions: 'read', metadata: 'read' },
       events: ['workflow_job'],
     };
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/app/installations', { config: { githubRoute: APP_ROUTES.installations } }, async (request, reply) => {
+    const auth = await authenticateApp(state, request.headers.authorization);
+    if (!auth.ok) return githubError(reply, auth.status, auth.message);
+    const { perPage, page } = pageOf(request.query);
+    const all = state.installationList();
+    const link = pageLinks(`${context.baseUrl()}${request.url}`, page, perPage, all.length);
+    if (link) void reply.header('link', link);
+    return all.slice((page - 1) * perPage, page * perPage).map((installation) => installationJson(context, installation));
   });
 
   app.get<{ Params: { owner: string; repo: string } }>(

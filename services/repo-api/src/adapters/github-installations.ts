@@ -11,7 +11,7 @@ import type { Installation, InstallationRepository } from '@gha-slurm/core/api/t
 import { repositoryKey } from '@gha-slurm/core/domain/repository-name';
 import type { Logger } from '@gha-slurm/core/logger';
 import { redisKey } from '@gha-slurm/core/queues';
-import type { InstallationChecker, InstallationDirectory } from '../domain/ports.ts';
+import type { InstallationChecker, InstallationDirectory, RepositoryDirectory, RepositoryExistence } from '../domain/ports.ts';
 
 export class GitHubRequestFailed extends Error {
   constructor(message: string) {
@@ -58,7 +58,7 @@ interface RawRepository {
   private?: boolean;
 }
 
-export class GitHubInstallations implements InstallationChecker, InstallationDirectory {
+export class GitHubInstallations implements InstallationChecker, InstallationDirectory, RepositoryDirectory {
   private installUrlCache: { value: string | null; at: number } | undefined;
 
   constructor(private readonly settings: GitHubInstallationsSettings) {}
@@ -97,6 +97,27 @@ export class GitHubInstallations implements InstallationChecker, InstallationDir
   }
 
   async list(): Promise<Installation[]> {
+    const raw = await this.installations();
+    return Promise.all(raw.map((installation) => this.describeInstallation(installation)));
+  }
+
+  async existence(fullName: string): Promise<RepositoryExistence | null> {
+    const installed = await this.installed(fullName);
+    if (installed !== false) return installed === null ? null : 'exists';
+    let installations: RawInstallation[];
+    try {
+      installations = await this.installations();
+    } catch (error) {
+      this.settings.logger.warn({ repository: fullName, reason: (error as Error).message }, 'repository existence unknown');
+      return null;
+    }
+    const owner = fullName.split('/')[0]!.toLowerCase();
+    const ofOwner = installations.find((installation) => installation.account?.login?.toLowerCase() === owner);
+    // Installed on all of the owner's repositories, yet not on this one: GitHub has no such repository.
+    return ofOwner?.repository_selection === 'all' && !ofOwner.suspended_at ? 'missing' : 'unknown';
+  }
+
+  private async installations(): Promise<RawInstallation[]> {
     const route = 'GET /app/installations';
     const raw: RawInstallation[] = [];
     try {
@@ -113,7 +134,7 @@ export class GitHubInstallations implements InstallationChecker, InstallationDir
     } catch (error) {
       throw new GitHubRequestFailed(describe(error, route));
     }
-    return Promise.all(raw.map((installation) => this.describeInstallation(installation)));
+    return raw;
   }
 
   private async describeInstallation(installation: RawInstallation): Promise<Installation> {

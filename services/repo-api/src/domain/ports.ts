@@ -23,6 +23,19 @@ export interface InstallationChecker {
   installed(fullName: string): Promise<boolean | null>;
 }
 
+/**
+ * Whether a repository exists, as far as the App can tell: `exists` when the App is installed
+ * on it, `missing` when it is not although the App is installed on every repository of the
+ * owner (so GitHub would show it, were it there), `unknown` otherwise (a private repository
+ * the App is not installed on looks like one that does not exist).
+ */
+export type RepositoryExistence = 'exists' | 'missing' | 'unknown';
+
+export interface RepositoryDirectory {
+  /** Null when GitHub could not be asked. */
+  existence(fullName: string): Promise<RepositoryExistence | null>;
+}
+
 export interface InstallationDirectory {
   list(): Promise<Installation[]>;
   /** Where a person installs the App; null when unknown. */

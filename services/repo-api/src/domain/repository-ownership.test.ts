@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
-import { additionsOf, changeReason, judgeAdditions, needsProof } from './repository-ownership.ts';
+import { additionsOf, changeReason, judgeAdditions, judgeAdminAdditions, needsProof } from './repository-ownership.ts';
 
 const names = (...inputs: string[]) => inputs.map((input) => parseRepositoryName(input));
 
@@ -47,7 +47,8 @@ test('refusals name the repositories and what was missing', () => {
   const message = notAdmin.kind === 'refused' ? notAdmin.message : '';
   assert.equal(notAdmin.kind === 'refused' && notAdmin.code, 'NOT_REPOSITORY_ADMIN');
   assert.match(message, /^octo\/app and octo\/ghost were not added: your GitHub account alice-gh is not an admin of octo\/app \(it has write access\); /);
-  assert.match(message, /your GitHub account alice-gh is not an admin of octo\/ghost \(GitHub shows it no such repository: check the name, and that the GitHub App is installed on it\)/);
+  assert.match(message, /GitHub shows your GitHub account alice-gh no repository octo\/ghost: it does not exist, or it is private and the GitHub App is not installed on it/);
+  assert.doesNotMatch(message, /not an admin of octo\/ghost/);
   assert.doesNotMatch(message, /octo\/mine/);
   assert.match(message, /Nothing was changed\.$/);
 });
@@ -65,5 +66,35 @@ test('every addition administered: allowed, naming the account that proved it; G
 test('long lists of refusals are cut short', () => {
   const many = Array.from({ length: 8 }, (_, index) => `octo/r${index}`);
   const verdict = judgeAdditions(names(...many), { kind: 'checked', login: 'x', repositories: [] }, 'alice');
-  assert.match(verdict.kind === 'refused' ? verdict.message : '', /^octo\/r0, octo\/r1, octo\/r2, octo\/r3, octo\/r4 and 3 more were not added: .*; and 3 more\. Only an admin/);
+  assert.match(verdict.kind === 'refused' ? verdict.message : '', /^octo\/r0, octo\/r1, octo\/r2, octo\/r3, octo\/r4 and 3 more were not added: .*; and 3 more\. Check the name/);
+});
+
+test('additions GitHub shows nobody are refused as not found, definitely so where the App sees all of the owner\'s repositories', () => {
+  const check = {
+    kind: 'checked' as const,
+    login: 'alice-gh',
+    repositories: [
+      { fullName: 'octo/typo', permission: null },
+      { fullName: 'secret/private', permission: null, detail: 'GitHub: Resource protected by organization SAML enforcement' },
+    ],
+  };
+  const verdict = judgeAdditions(names('octo/typo', 'secret/private'), check, 'alice', new Map([['octo/typo', 'missing' as const], ['secret/private', 'unknown' as const]]));
+  assert.equal(verdict.kind === 'refused' && verdict.code, 'REPOSITORY_NOT_FOUND');
+  const message = verdict.kind === 'refused' ? verdict.message : '';
+  assert.match(message, /^octo\/typo and secret\/private were not added: octo\/typo does not exist on GitHub; /);
+  assert.match(message, /GitHub shows your GitHub account alice-gh no repository secret\/private \(GitHub: Resource protected by organization SAML enforcement\): it does not exist, or it is private/);
+  assert.match(message, /Check the name; nothing was changed\.$/);
+  assert.doesNotMatch(message, /not an admin/);
+});
+
+test('an admin adds any repository but one GitHub says does not exist', () => {
+  assert.deepEqual(judgeAdminAdditions(names('octo/app', 'elsewhere/private'), new Map([['octo/app', 'exists' as const], ['elsewhere/private', 'unknown' as const]])), {
+    kind: 'allowed',
+    verifiedBy: 'admin',
+  });
+  const refused = judgeAdminAdditions(names('octo/app', 'octo/tpyo'), new Map([['octo/app', 'exists' as const], ['octo/tpyo', 'missing' as const]]));
+  assert.deepEqual(refused.kind === 'refused' && [refused.code, refused.message], [
+    'REPOSITORY_NOT_FOUND',
+    'octo/tpyo was not added: it does not exist on GitHub (the GitHub App is installed on every repository of its owner, and on no such one). Check the name; nothing was changed.',
+  ]);
 });

@@ -6,13 +6,17 @@
  * the audit log says so. A refusal names the repositories and what was missing, and nothing of
  * the request is applied.
  *
- * Plain decisions: the route asks GitHub through `RepositoryAdminCheck` and turns a verdict
- * into an answer.
+ * A repository GitHub shows nobody is refused as not found, for users and admins alike: an
+ * admin connects any repository, but not a name that GitHub says does not exist (a typo runs
+ * nobody's CI, and a name mapped before it exists would go to whoever creates it).
+ *
+ * Plain decisions: the route asks GitHub through `RepositoryAdminCheck` and
+ * `RepositoryDirectory` and turns a verdict into an answer.
  */
 import { REPOSITORY_REFUSALS } from '@gha-slurm/core/api/types';
 import type { RepositoryName } from '@gha-slurm/core/domain/repository-name';
 import type { Principal } from './access.ts';
-import type { AdminCheck, RepositoryPermission } from './ports.ts';
+import type { AdminCheck, RepositoryExistence, RepositoryPermission } from './ports.ts';
 
 /** Entries of `next` that are not on the user's list now (`currentKeys`: lower-case `owner/name`). */
 export function additionsOf(currentKeys: Iterable<string>, next: readonly RepositoryName[]): RepositoryName[] {
@@ -33,7 +37,7 @@ export function changeReason(principal: Principal, verifiedBy?: string): string 
 
 export type AdditionVerdict =
   | { kind: 'allowed'; verifiedBy: string }
-  /** A 403: `code` is one of `REPOSITORY_REFUSALS`. */
+  /** `code` is one of `REPOSITORY_REFUSALS`. */
   | { kind: 'refused'; code: string; message: string }
   /** GitHub could not be asked: try again. */
   | { kind: 'unavailable'; message: string };
@@ -54,10 +58,41 @@ const PERMISSION_WORDS: Record<Exclude<RepositoryPermission, 'admin'>, string> =
 /** Caps what one message lists; a pasted list of a hundred strangers' repositories stays readable. */
 const SHOWN = 5;
 
+/** What the App knows of repositories, by lower-case `owner/name`; absent: not asked or unknown. */
+export type ExistenceByName = ReadonlyMap<string, RepositoryExistence>;
+
+/** A repository the user's GitHub account was shown no such thing of (GitHub's 404). */
+function notFoundText(fullName: string, existence: RepositoryExistence | undefined, login: string, detail: string | undefined): string {
+  if (existence === 'missing') return `${fullName} does not exist on GitHub`;
+  return (
+    `GitHub shows your GitHub account ${login} no repository ${fullName}${detail ? ` (${detail})` : ''}: it does not exist, ` +
+    'or it is private and the GitHub App is not installed on it'
+  );
+}
+
+/**
+ * An admin's additions: refused when GitHub says one does not exist (`missing`); allowed when
+ * it exists or GitHub cannot tell (a private repository the App is not installed on yet).
+ */
+export function judgeAdminAdditions(added: readonly RepositoryName[], existence: ExistenceByName): AdditionVerdict {
+  const missing = added.filter((repository) => existence.get(repository.key) === 'missing').map((repository) => repository.fullName);
+  if (missing.length === 0) return { kind: 'allowed', verifiedBy: 'admin' };
+  const shown = missing.length > SHOWN ? [...missing.slice(0, SHOWN), `${missing.length - SHOWN} more`] : missing;
+  return {
+    kind: 'refused',
+    code: REPOSITORY_REFUSALS.notFound,
+    message:
+      `${listOf(shown)} ${missing.length === 1 ? 'was' : 'were'} not added: ${missing.length === 1 ? 'it does' : 'they do'} not exist on GitHub ` +
+      `(the GitHub App is installed on every repository of ${missing.length === 1 ? 'its owner' : 'their owners'}, and on no such one). ` +
+      'Check the name; nothing was changed.',
+  };
+}
+
 export function judgeAdditions(
   added: readonly RepositoryName[],
   check: AdminCheck | { kind: 'linking-off' },
   username: string,
+  existence: ExistenceByName = new Map(),
 ): AdditionVerdict {
   const names = added.map((repository) => repository.fullName);
   const shown = names.length > SHOWN ? [...names.slice(0, SHOWN), `${names.length - SHOWN} more`] : names;
@@ -96,21 +131,28 @@ export function judgeAdditions(
       const refusals = added.flatMap((repository) => {
         const entry = byName.get(repository.fullName.toLowerCase());
         if (entry?.permission === 'admin') return [];
-        const why = entry?.permission
-          ? `it has ${PERMISSION_WORDS[entry.permission]} access`
-          : `GitHub shows it no such repository${entry?.detail ? ` (${entry.detail})` : ''}: check the name, and that the GitHub App is installed on it`;
-        return [{ name: repository.fullName, text: `your GitHub account ${check.login} is not an admin of ${repository.fullName} (${why})` }];
+        if (!entry?.permission) {
+          const text = notFoundText(repository.fullName, existence.get(repository.key), check.login, entry?.detail);
+          return [{ name: repository.fullName, notFound: true, text }];
+        }
+        const why = `it has ${PERMISSION_WORDS[entry.permission]} access`;
+        return [{ name: repository.fullName, notFound: false, text: `your GitHub account ${check.login} is not an admin of ${repository.fullName} (${why})` }];
       });
       if (refusals.length === 0) return { kind: 'allowed', verifiedBy: check.login };
       const refusedNames = refusals.map((refusal) => refusal.name);
       const texts = refusals.slice(0, SHOWN).map((refusal) => refusal.text);
       if (refusals.length > SHOWN) texts.push(`and ${refusals.length - SHOWN} more`);
+      const notAdded = `${listOf(refusedNames.length > SHOWN ? [...refusedNames.slice(0, SHOWN), `${refusedNames.length - SHOWN} more`] : refusedNames)} ` +
+        `${refusedNames.length === 1 ? 'was' : 'were'} not added: ${texts.join('; ')}.`;
+      // Only repositories GitHub shows nobody: say so, rather than that the account is no admin of them.
+      if (refusals.every((refusal) => refusal.notFound)) {
+        return { kind: 'refused', code: REPOSITORY_REFUSALS.notFound, message: `${notAdded} Check the name; nothing was changed.` };
+      }
       return {
         kind: 'refused',
         code: REPOSITORY_REFUSALS.notAdmin,
         message:
-          `${listOf(refusedNames.length > SHOWN ? [...refusedNames.slice(0, SHOWN), `${refusedNames.length - SHOWN} more`] : refusedNames)} ` +
-          `${refusedNames.length === 1 ? 'was' : 'were'} not added: ${texts.join('; ')}. Only an admin of a repository may connect it ` +
+          `${notAdded} Only an admin of a repository may connect it ` +
           'to a cluster account: ask one of its admins to connect it, or an admin here. Nothing was changed.',
       };
     }

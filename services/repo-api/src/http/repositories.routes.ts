@@ -8,22 +8,33 @@
  * naming the repository, not the user), one adding a repository the user does not administer
  * too (403, naming it and what was missing).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { RepositoryList, ReplaceRepositoriesRequest } from '@gha-slurm/core/api/types';
 import { usernameParamsSchema } from '@gha-slurm/core/api/schemas';
+import { REPOSITORY_REFUSALS } from '@gha-slurm/core/api/types';
 import { HttpError } from '@gha-slurm/core/http/errors';
 import type { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
 import { mayManageList, type Principal } from '../domain/access.ts';
-import type { InstallationChecker, RepositoryAdminCheck } from '../domain/ports.ts';
+import type { AdminCheck, InstallationChecker, RepositoryAdminCheck, RepositoryDirectory, RepositoryExistence } from '../domain/ports.ts';
 import { checkRepositoryList, describeProblems, fullNameOfUrl } from '../domain/repository-list.ts';
-import { additionsOf, changeReason, judgeAdditions, needsProof } from '../domain/repository-ownership.ts';
+import {
+  additionsOf,
+  changeReason,
+  judgeAdditions,
+  judgeAdminAdditions,
+  needsProof,
+  type AdditionVerdict,
+  type ExistenceByName,
+} from '../domain/repository-ownership.ts';
 import { principalOf } from './auth.ts';
 import { bearerSecurity, errorResponses } from './route-schemas.ts';
 
 export interface RepositoryRouteOptions {
   mapping: RepositoryMappingStore;
   installations: InstallationChecker | null;
+  /** Whether repositories exist, as the App sees them; null without a GitHub App (then nobody is asked). */
+  directory: RepositoryDirectory | null;
   /** Asks GitHub whether a user's linked account administers a repository; null: linking is off. */
   adminCheck: RepositoryAdminCheck | null;
   githubWebUrl: string;
@@ -52,7 +63,31 @@ function authorize(principal: Principal, username: string, verb: 'read' | 'chang
   }
 }
 
+/** A refusal's status: a repository that is not there is not a question of permission. */
+function refusalStatus(code: string): number {
+  return code === REPOSITORY_REFUSALS.notFound ? 422 : 403;
+}
+
 export async function repositoryRoutes(app: FastifyInstance, options: RepositoryRouteOptions) {
+  /** What the App knows of `names` (owner/name); those GitHub could not be asked about are left out. */
+  async function existenceOf(names: string[]): Promise<ExistenceByName> {
+    if (!options.directory || names.length === 0) return new Map();
+    const answers = await mapLimited(names, INSTALLED_CONCURRENCY, (name) => options.directory!.existence(name));
+    return new Map(
+      names.flatMap((name, index): Array<[string, RepositoryExistence]> => (answers[index] ? [[name.toLowerCase(), answers[index]]] : [])),
+    );
+  }
+
+  /** The repositories the user's GitHub account was shown nothing of: asked about with the App too. */
+  const unseen = (check: AdminCheck | { kind: 'linking-off' }) =>
+    check.kind === 'checked' ? check.repositories.filter((entry) => entry.permission === null).map((entry) => entry.fullName) : [];
+
+  function refuse(verdict: Extract<AdditionVerdict, { kind: 'refused' }>, log: FastifyBaseLogger, username: string, names: string[]): never {
+    options.changes.inc({ outcome: 'refused' });
+    log.info({ username, repositories: names, code: verdict.code }, 'repository list refused: additions not allowed');
+    throw new HttpError(refusalStatus(verdict.code), verdict.code, verdict.message);
+  }
+
   const describeList = async (username: string, urls: string[]): Promise<RepositoryList> => ({
     username,
     repositories: await mapLimited(urls, INSTALLED_CONCURRENCY, async (url) => ({
@@ -84,11 +119,12 @@ export async function repositoryRoutes(app: FastifyInstance, options: Repository
         'duplicates collapse. A list naming a repository already mapped to another user is refused whole (409). ' +
         'A user may add a repository only if the GitHub account linked to them is an admin of it (asked with their own ' +
         'token); otherwise 403 names it and what was missing (GITHUB_NOT_LINKED, GITHUB_LINK_EXPIRED, NOT_REPOSITORY_ADMIN, ' +
-        'GITHUB_LINKING_OFF). Removing is always allowed; admins map any repository to any user.',
+        'GITHUB_LINKING_OFF). A repository GitHub shows no one is 422 REPOSITORY_NOT_FOUND, for admins too (when the App is ' +
+        "installed on all of the owner's repositories but not on it). Removing is always allowed; admins map any existing repository to any user.",
       security: bearerSecurity,
       params: usernameParamsSchema,
       body: { $ref: 'ReplaceRepositoriesRequest#' },
-      response: { 200: { $ref: 'RepositoryList#' }, ...errorResponses(400, 401, 403, 409, 429, 503) },
+      response: { 200: { $ref: 'RepositoryList#' }, ...errorResponses(400, 401, 403, 409, 422, 429, 503) },
     },
   }, async (request) => {
     const { username } = request.params;
@@ -115,16 +151,13 @@ export async function repositoryRoutes(app: FastifyInstance, options: Repository
         const unproven = added.filter((repository) => !verified.has(repository.key));
         if (unproven.length > 0) {
           const names = unproven.map((repository) => repository.fullName);
-          const verdict = judgeAdditions(unproven, options.adminCheck ? await options.adminCheck.check(username, names) : { kind: 'linking-off' }, username);
+          const answer = options.adminCheck ? await options.adminCheck.check(username, names) : ({ kind: 'linking-off' } as const);
+          const verdict = judgeAdditions(unproven, answer, username, await existenceOf(unseen(answer)));
           if (verdict.kind === 'unavailable') {
             options.changes.inc({ outcome: 'unverified' });
             throw new HttpError(503, 'GITHUB_UNAVAILABLE', verdict.message, { 'retry-after': '10' });
           }
-          if (verdict.kind === 'refused') {
-            options.changes.inc({ outcome: 'refused' });
-            request.log.info({ username, repositories: names, code: verdict.code }, 'repository list refused: additions not administered by the linked GitHub account');
-            throw new HttpError(403, verdict.code, verdict.message);
-          }
+          if (verdict.kind === 'refused') refuse(verdict, request.log, username, names);
           for (const repository of unproven) verified.add(repository.key);
           verifiedBy = verdict.verifiedBy;
         }
@@ -135,6 +168,10 @@ export async function repositoryRoutes(app: FastifyInstance, options: Repository
         if (result.kind !== 'unverified' || attempt === 3) break;
       }
     } else {
+      const current = (await options.mapping.repositoriesOf(username)).map((url) => fullNameOfUrl(url).toLowerCase());
+      const added = additionsOf(current, check.repositories);
+      const verdict = judgeAdminAdditions(added, await existenceOf(added.map((repository) => repository.fullName)));
+      if (verdict.kind === 'refused') refuse(verdict, request.log, username, added.map((repository) => repository.fullName));
       result = await options.mapping.replace(username, check.repositories, { actor: principal.username, reason: changeReason(principal) });
     }
     if (result.kind === 'unverified') {

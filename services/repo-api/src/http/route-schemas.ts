@@ -5,6 +5,7 @@ const errorDescriptions: Record<number, string> = {
   403: 'Signed in, but not allowed',
   404: 'No such record, or not one of yours',
   409: 'Conflicts with the current state; nothing was changed',
+  422: 'Names something that does not exist (a repository GitHub has no trace of); nothing was changed',
   429: 'Too many requests from this client; retry after the Retry-After header',
   502: 'GitHub answered with an error',
   503: 'A dependency (Redis, GitHub, the sign-in provider) is not available or not configured',

@@ -45,7 +45,8 @@ import type { OidcIssuer } from './oidc-issuer.ts';
 export interface HarnessOptions {
   oidc?: OidcIssuer;
   adminGroup?: string;
-  github?: FakeGitHub;
+  /** The App's GitHub: the fake, or the simulated GitHub with the App's id and key. */
+  github?: Pick<FakeGitHub, 'appId' | 'privateKey' | 'url'>;
   webDistDir?: string;
   rateLimitPerMinute?: number;
   sseHeartbeatMs?: number;
