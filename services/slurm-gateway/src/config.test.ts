@@ -74,4 +74,13 @@ describe('gateway configuration', () => {
     assert.match(shown, /signed with SLURM_JWT_KEY/);
     assert.match(shown, /"alice"/);
   });
+
+  it('masks the credentials of URL-valued variables in its description', () => {
+    const shown = JSON.stringify(describeGatewayConfig(loadGatewayConfig({
+      ...base,
+      SLURMRESTD_URL: 'http://restd-user:restd-pass-9@127.0.0.1:6820',
+    })));
+    assert.equal(shown.includes('restd-pass-9'), false, shown);
+    assert.match(shown, /restd-user:\*\*\*@127\.0\.0\.1:6820/);
+  });
 });

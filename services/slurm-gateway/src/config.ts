@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { commonVariables, ConfigError, httpUrl, loadConfig, port, positiveInt, requiredString } from '@gha-slurm/core/config';
+import { commonVariables, ConfigError, httpUrl, loadConfig, port, positiveInt, redactConfig, requiredString } from '@gha-slurm/core/config';
 import { DEFAULT_LAUNCH_AUDIENCE, DEFAULT_LAUNCH_ISSUER } from '@gha-slurm/core/launch-token';
 import { SUPPORTED_API_VERSIONS } from './adapters/slurmrestd/api-versions.ts';
 
@@ -126,9 +126,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
 /** What the start-up line may show: no secret, and the JWT key only as "set". */
 export function describeGatewayConfig(config: GatewayConfig): Record<string, unknown> {
   const { SLURM_GATEWAY_SECRET: _secret, slurmJwtKey, LAUNCH_VERIFY_KEYS: _keys, SLURM_ALLOWED_USERS, ...rest } = config;
-  return {
+  // redactConfig masks the credentials a URL may carry (SLURMRESTD_URL, TOKEN_BROKER_URL, REDIS_URL).
+  return redactConfig({
     ...rest,
     SLURM_ALLOWED_USERS: SLURM_ALLOWED_USERS ? [...SLURM_ALLOWED_USERS] : '(any user with uid >= SLURM_MIN_UID)',
     slurmTokens: slurmJwtKey ? 'signed with SLURM_JWT_KEY' : 'from scontrol token',
-  };
+  });
 }
