@@ -16,6 +16,8 @@ import { DemandStore } from '@gha-slurm/core/stores/demand.store';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
 import { SlotStore } from '@gha-slurm/core/stores/slot.store';
+import { SlurmWatchStore } from '@gha-slurm/core/stores/slurm-watch.store';
+import { UsageStore } from '@gha-slurm/core/stores/usage.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import type { Gateway } from './adapters/gateway.client.ts';
 import type { DispatcherContext, DispatcherSettings } from './application/context.ts';
@@ -26,6 +28,8 @@ import { createDispatcherMetrics } from './metrics.ts';
 import { createReconcilerMetrics, type ReconcilerContext, type ReconcilerSettings } from './reconciler/context.ts';
 import type { ReconcileGitHub } from './reconciler/github-port.ts';
 import { createReconcilerWorker, scheduleReconciler } from './jobs/reconciler.worker.ts';
+import { createSlurmObserverWorker, scheduleSlurmObserver } from './jobs/slurm-observer.worker.ts';
+import { createObserverMetrics, DEFAULT_OBSERVER_SETTINGS, type ObserverContext, type ObserverSettings } from './application/observe-launches.ts';
 import type { Queue } from 'bullmq';
 
 export interface ReconcilerOptions {
@@ -34,6 +38,12 @@ export interface ReconcilerOptions {
   settings: ReconcilerSettings;
   /** Pass name → interval; a pass left out does not run on a schedule. */
   intervalsMs: Record<string, number>;
+}
+
+export interface SlurmObserverOptions {
+  /** How often the observer looks for due launches. */
+  tickMs: number;
+  settings?: Partial<ObserverSettings>;
 }
 
 export interface DispatcherDependencies {
@@ -52,12 +62,15 @@ export interface DispatcherDependencies {
   retryPolicy: LaunchRetryPolicy;
   concurrency: { events: number; launches: number };
   reconciler?: ReconcilerOptions;
+  /** Watches each launch's Slurm job through the gateway (only launches it gave a job id). */
+  observer?: SlurmObserverOptions;
   now?: () => Date;
 }
 
 export interface Dispatcher {
   context: DispatcherContext;
   reconciler: ReconcilerContext | null;
+  observer: ObserverContext;
   http: FastifyInstance;
   workers: Worker[];
   /** Starts consuming (and schedules the reconciler's passes). */
@@ -80,6 +93,7 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
     signer: deps.signer,
     gateway: deps.gateway,
     launchQueue,
+    slurmWatch: new SlurmWatchStore(redis, prefix),
     metrics: createDispatcherMetrics(deps.registry, () => demand.waitingByRepository()),
     logger: deps.logger,
     settings: deps.settings,
@@ -90,7 +104,16 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
     createLaunchesWorker(context, deps.workerRedis, prefix, deps.concurrency.launches, deps.retryPolicy),
     createLaunchRetriesWorker(context, deps.workerRedis, prefix),
   ];
+  const observer: ObserverContext = {
+    dispatcher: context,
+    watch: context.slurmWatch,
+    usage: new UsageStore(redis, prefix),
+    settings: { ...DEFAULT_OBSERVER_SETTINGS, ...deps.observer?.settings },
+    metrics: createObserverMetrics(deps.registry),
+  };
+  if (deps.observer) workers.push(createSlurmObserverWorker(observer, deps.workerRedis, prefix));
   let reconciler: ReconcilerContext | null = null;
+  let observerQueue: Queue | null = null;
   let reconcileQueue: Queue | null = null;
   if (deps.reconciler) {
     reconciler = {
@@ -119,16 +142,19 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
   return {
     context,
     reconciler,
+    observer,
     http,
     workers,
     async start() {
       if (deps.reconciler) reconcileQueue = await scheduleReconciler(redis, prefix, deps.reconciler.intervalsMs);
+      if (deps.observer) observerQueue = await scheduleSlurmObserver(redis, prefix, deps.observer.tickMs);
       for (const worker of workers) void worker.run();
     },
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await launchQueue.queue.close();
       await reconcileQueue?.close();
+      await observerQueue?.close();
       await http.close();
     },
   };

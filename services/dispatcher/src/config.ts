@@ -5,7 +5,7 @@ import { DEFAULT_LAUNCH_AUDIENCE, DEFAULT_LAUNCH_ISSUER } from '@gha-slurm/core/
 export const dispatcherConfigSchema = z.object({
   ...commonVariables,
   PORT: port(3004),
-  SLURM_GATEWAY_URL: httpUrl('the base URL of gha-slurm-munge, e.g. http://gateway:8080'),
+  SLURM_GATEWAY_URL: httpUrl('the base URL of the gateway (slurm-gateway, or gha-slurm-munge), e.g. http://login1:3005'),
   SLURM_GATEWAY_SECRET: requiredString("the gateway's auth-token"),
   TOKEN_BROKER_URL: httpUrl("the token broker's URL as compute nodes reach it"),
   LAUNCH_SIGNING_KEY: requiredString('an Ed25519 private key, PKCS#8 PEM'),
@@ -35,6 +35,11 @@ export const dispatcherConfigSchema = z.object({
   RECONCILE_MAX_RELAUNCHES: positiveInt(3, 'relaunches per job at most'),
   RECONCILE_ORPHAN_RUNNER_SECONDS: positiveInt(3600, 'an offline runner of ours without a launch is deleted after this'),
   RECONCILE_MIN_RATE_LIMIT: positiveInt(200, 'passes stop when fewer GitHub requests remain'),
+  // The Slurm observer (our gateway only: launches it answered with a Slurm job id).
+  SLURM_OBSERVE_TICK_MS: positiveInt(2000, 'how often the Slurm observer looks for launches due'),
+  SLURM_OBSERVE_PENDING_MS: positiveInt(5000, "how often a launch's pending Slurm job is asked about"),
+  SLURM_OBSERVE_RUNNING_MS: positiveInt(30_000, "how often a launch's running Slurm job is asked about"),
+  SLURM_MAX_RELAUNCHES: positiveInt(3, 'new launches for a job whose Slurm jobs end before their runner starts, before it is dead-lettered'),
 }).superRefine((config, context) => {
   if (Boolean(config.GITHUB_APP_ID) !== Boolean(config.GITHUB_PRIVATE_KEY)) {
     context.addIssue({ code: 'custom', path: [config.GITHUB_APP_ID ? 'GITHUB_PRIVATE_KEY' : 'GITHUB_APP_ID'], message: 'set both GITHUB_APP_ID and GITHUB_PRIVATE_KEY, or neither' });

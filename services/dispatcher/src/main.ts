@@ -83,6 +83,14 @@ const dispatcher = await buildDispatcher({
       'held-slots': config.RECONCILE_SLOTS_EVERY_SECONDS * 1000,
     },
   },
+  observer: {
+    tickMs: config.SLURM_OBSERVE_TICK_MS,
+    settings: {
+      pendingMs: config.SLURM_OBSERVE_PENDING_MS,
+      runningMs: config.SLURM_OBSERVE_RUNNING_MS,
+      maxRelaunches: config.SLURM_MAX_RELAUNCHES,
+    },
+  },
 });
 if (!config.GITHUB_APP_ID) {
   logger.warn('no GitHub App configured (GITHUB_APP_ID, GITHUB_PRIVATE_KEY): the reconciler cannot redeliver lost webhooks, check stale launches with GitHub, find unseen jobs or delete leftover runners');

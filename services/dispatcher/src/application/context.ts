@@ -10,6 +10,7 @@ import type { DemandStore } from '@gha-slurm/core/stores/demand.store';
 import type { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import type { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
 import type { SlotStore } from '@gha-slurm/core/stores/slot.store';
+import type { SlurmWatchStore } from '@gha-slurm/core/stores/slurm-watch.store';
 import type { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import type { Gateway } from '../adapters/gateway.client.ts';
 import type { DispatcherMetrics } from '../metrics.ts';
@@ -38,6 +39,8 @@ export interface DispatcherContext {
   signer: LaunchSigner;
   gateway: Gateway;
   launchQueue: LaunchQueue;
+  /** Launches whose Slurm job the observer watches (those the gateway gave a job id). */
+  slurmWatch: SlurmWatchStore;
   metrics: DispatcherMetrics;
   logger: Logger;
   settings: DispatcherSettings;

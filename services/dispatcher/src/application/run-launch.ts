@@ -10,6 +10,7 @@ import { slurmJobOptionsOf } from '@gha-slurm/core/domain/runner-profile';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import { moveTo } from '../domain/job-lifecycle.ts';
 import type { DispatcherContext } from './context.ts';
+import { replaceLaunch } from './replace-launch.ts';
 
 export type LaunchRunOutcome =
   | { kind: 'done'; outcome: 'accepted' | 'not-needed' | 'dead-lettered' | 'already-handled' }
@@ -114,6 +115,8 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
       return { ...next, attempts: current.attempts + 1, lastError: undefined, ...(result.jobId !== undefined ? { slurmJobId: result.jobId } : {}) };
     });
     await ctx.launches.markInFlight(launch, Date.parse(answeredAt));
+    // Our gateway says which Slurm job it made: from now on the observer asks how it does.
+    if (result.jobId !== undefined) await ctx.slurmWatch.watch(launchId, Date.parse(answeredAt));
     const launched = await ctx.jobs.update(job.workflowJobId, (current) =>
       current.launchId === launchId ? moveTo(current, 'launched', answeredAt, `gateway accepted launch ${launchId}`) : null,
     );
@@ -166,6 +169,12 @@ function observeQueuedToLaunched(ctx: DispatcherContext, job: WorkflowJobRecord 
  * Returns false when the launch is not dead-lettered (nothing to retry).
  */
 export async function retryDeadLetteredLaunch(ctx: DispatcherContext, launchId: string, requestedBy: string): Promise<boolean> {
+  const launch = await ctx.launches.get(launchId);
+  if (launch?.state === 'dead-lettered' && launch.slurmJobId !== undefined) {
+    // Our gateway made a Slurm job for this runner name already, and answers that job for the
+    // name ever after (it never submits a runner twice): a retry needs a new launch and name.
+    return (await replaceLaunch(ctx, launch, `retried by ${requestedBy}: its Slurm job ${launch.slurmJobId} had ended`, true)) !== null;
+  }
   const at = ctx.now().toISOString();
   let retried = false;
   await ctx.launches.update(launchId, (current) => {

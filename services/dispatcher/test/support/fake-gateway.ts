@@ -34,7 +34,14 @@ export interface FakeSlurmJob {
   runnerName: string;
   /** The start request that submitted it; its `launcherToken` is what the job's runner would send the broker. */
   body: Record<string, string>;
-  state: 'PENDING' | 'RUNNING' | 'CANCELLED';
+  state: string;
+  /** What `GET /runner/:runnerName` says besides the state; a test sets these as Slurm would. */
+  reason?: string | null;
+  nodes?: string | null;
+  exitCode?: number | null;
+  startedAt?: string | null;
+  endedAt?: string | null;
+  cpus?: number | null;
 }
 
 export interface RecordedRunnerCall {
@@ -50,6 +57,8 @@ export class FakeGateway {
   /** Modes applied to the next start requests in order; `fallback` after they run out. */
   script: GatewayMode[] = [];
   fallback: GatewayMode = { kind: 'accept' };
+  /** When set, `GET`/`DELETE /runner/...` answer this status (a gateway in trouble). */
+  runnerCallsFail: number | null = null;
   private server: Server;
   private hanging = new Set<IncomingMessage>();
   private timers = new Set<NodeJS.Timeout>();
@@ -106,12 +115,17 @@ export class FakeGateway {
   }
 
   private runner(method: 'GET' | 'DELETE', runnerName: string, response: ServerResponse) {
+    if (this.runnerCallsFail !== null) {
+      this.runnerCalls.push({ method, runnerName, answeredWith: this.runnerCallsFail });
+      return this.send(response, this.runnerCallsFail, { error: 'slurmrestd could not be reached' }, { 'retry-after': '1' });
+    }
     const job = this.slurmJobs.find((candidate) => candidate.runnerName === runnerName);
     const status = job ? 200 : 404;
     this.runnerCalls.push({ method, runnerName, answeredWith: status });
     if (!job) return this.send(response, 404, { error: `no Slurm job for runner ${runnerName}` });
-    if (method === 'DELETE') job.state = 'CANCELLED';
-    this.send(response, 200, { jobId: job.jobId, runnerName, state: job.state, reason: job.state === 'PENDING' ? 'Resources' : null });
+    if (method === 'DELETE' && (job.state === 'PENDING' || job.state === 'RUNNING')) job.state = 'CANCELLED';
+    const { body: _body, runnerName: _name, ...shown } = job;
+    this.send(response, 200, { reason: job.state === 'PENDING' ? 'Resources' : null, ...shown, runnerName });
   }
 
   private answer(response: ServerResponse, record: RecordedStart, status: number, body: unknown = {}, headers: Record<string, string> = {}) {
@@ -131,6 +145,13 @@ export class FakeGateway {
   /** Accepted starts (answered 200 or 201), in order. */
   accepted(): RecordedStart[] {
     return this.requests.filter((request) => request.answeredWith === 200 || request.answeredWith === 201);
+  }
+
+  /** Changes what Slurm says of a runner's job (state, reason, nodes, times, exit code). */
+  setJob(runnerName: string, change: Partial<Omit<FakeSlurmJob, 'jobId' | 'runnerName' | 'body'>>): void {
+    const job = this.slurmJobs.find((candidate) => candidate.runnerName === runnerName);
+    if (!job) throw new Error(`no Slurm job for ${runnerName}`);
+    Object.assign(job, change);
   }
 
   /** The Slurm jobs submitted for a runner name. */
