@@ -265,6 +265,22 @@ export const launchSchema = {
     attempts: { type: 'integer' },
     lastError: { type: 'string' },
     slurmJobId: { type: 'integer', description: "The Slurm job the gateway submitted, when the gateway says (the project's gateway does, gha-slurm-munge does not)" },
+    slurm: {
+      type: 'object',
+      description: "The Slurm job's state as the gateway last reported it (GET /runner/:runnerName); absent until first observed",
+      properties: {
+        state: { type: 'string', description: "Slurm's state name: PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, ..." },
+        reason: nullableString,
+        nodes: nullableString,
+        exitCode: { type: ['integer', 'null'] },
+        startedAt: { type: ['string', 'null'], format: 'date-time' },
+        endedAt: { type: ['string', 'null'], format: 'date-time' },
+        cpus: { type: ['integer', 'null'] },
+        observedAt: isoTime,
+      },
+      additionalProperties: true,
+      required: ['state', 'observedAt'],
+    },
     createdAt: isoTime,
     events: {
       type: 'array',
