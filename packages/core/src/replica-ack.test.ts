@@ -1,13 +1,16 @@
 /**
  * `writeAcknowledged` against a real primary and replica (the `redis-server` binary): a write
  * confirmed is on the replica; a replica that does not answer makes the write fail rather than
- * be acknowledged; so does a reconnection between the write and its confirmation.
+ * be acknowledged; so does a reconnection between the write and its confirmation. The mapping
+ * store's list writes are such writes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createRedis } from './redis.ts';
 import { ReplicasBehindError, writeAcknowledged } from './replica-ack.ts';
+import { parseRepositoryName } from './domain/repository-name.ts';
+import { RepositoryMappingStore } from './stores/repository-mapping.store.ts';
 import { startRedisTopology, type RedisTopology } from './testing/redis-topology.ts';
 
 let topology: RedisTopology;
@@ -70,4 +73,15 @@ test('a reconnection between the write and WAIT is not taken as a confirmation',
     }),
     (error: Error) => error instanceof ReplicasBehindError && /replaced/.test(error.message),
   );
+});
+
+test("the mapping store's list writes are acknowledged writes", async () => {
+  const store = new RepositoryMappingStore(acknowledging, 'ack-mapping');
+  const change = { actor: 'test', reason: 'test' };
+  await withReplicaFrozen(async () => {
+    await assert.rejects(store.replace('alice', [parseRepositoryName('octo/frozen')], change), ReplicasBehindError);
+  });
+  const saved = await store.replace('alice', [parseRepositoryName('octo/kept')], change);
+  assert.equal(saved.kind, 'replaced');
+  assert.deepEqual(await new RepositoryMappingStore(replica, 'ack-mapping').repositoriesOf('alice'), ['https://github.com/octo/kept']);
 });
