@@ -4,7 +4,7 @@
  * simulated gateway in this process (so a test can make it fail and look at its Slurm queue).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { GatewaySim } from '@gha-slurm/gateway-sim/gateway-sim';
 import { httpRunnerHost } from '@gha-slurm/gateway-sim/runner-host';
 import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testing/redis';
 import { freePort, startProcess, startService, type RunningService } from '@gha-slurm/core/testing/service-process';
+import type { LocalSlurm } from '@gha-slurm/core/testing/local-slurm';
 import { simClient } from './sim-client.ts';
 
 /** The shipped example profiles (default, and bigmem for `32gb` jobs), as an operator starts. */
@@ -33,6 +34,11 @@ export interface LoopOptions {
    * topology the test runs, and removes itself afterwards).
    */
   redisEnv?: Record<string, string>;
+  /**
+   * Runs the project's slurm-gateway (a process) against this real Slurm instead of the
+   * simulated gateway, with runner jobs that start `runnerInstallDir`'s run.sh.
+   */
+  slurm?: { cluster: LocalSlurm; runnerInstallDir: string; profilesFile: string; gatewayEnv?: Record<string, string> };
 }
 
 export async function startLoop(options: LoopOptions) {
@@ -45,7 +51,7 @@ export async function startLoop(options: LoopOptions) {
   const adminToken = secret();
   const appKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const launchKey = generateKeyPairSync('ed25519');
-  const profilesFile = EXAMPLE_PROFILES;
+  const profilesFile = options.slurm?.profilesFile ?? EXAMPLE_PROFILES;
   const tokensFile = join(dir, 'api-tokens.yaml');
   writeFileSync(tokensFile, `tokens:\n  - token: "${adminToken}"\n    username: ops\n    admin: true\n`);
 
@@ -98,10 +104,31 @@ export async function startLoop(options: LoopOptions) {
       copies('repo-api', ports.api, { ...common, ...app, GITHUB_URL: simUrl, API_TOKENS: tokensFile }),
     ]);
     const [ingest, broker, api] = [ingests[0], brokers[0], apis[0]];
+    let slurmGateway: RunningService | null = null;
+    if (options.slurm) {
+      const outputDir = join(dir, 'slurm-output');
+      mkdirSync(outputDir, { mode: 0o1777 });
+      chmodSync(outputDir, 0o1777);
+      chmodSync(dir, 0o755);
+      slurmGateway = await startService('slurm-gateway', {
+        env: {
+          SLURM_GATEWAY_SECRET: gatewaySecret,
+          LAUNCH_VERIFY_KEYS: launchKey.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+          SLURMRESTD_URL: options.slurm.cluster.slurmrestdUrl,
+          SLURM_JWT_KEY_FILE: options.slurm.cluster.jwtKeyFile,
+          RUNNER_INSTALL_DIR: options.slurm.runnerInstallDir,
+          RUNNER_OUTPUT: `${outputDir}/%u-%x-%j.log`,
+          RUNNER_IDLE_SECONDS: '30',
+          LOG_LEVEL: 'info',
+          ...options.slurm.gatewayEnv,
+        },
+      });
+      started.push(slurmGateway);
+    }
     const dispatcherEnv = {
       ...common,
       ...app,
-      SLURM_GATEWAY_URL: gatewayUrl,
+      SLURM_GATEWAY_URL: slurmGateway?.url ?? gatewayUrl,
       SLURM_GATEWAY_SECRET: gatewaySecret,
       TOKEN_BROKER_URL: broker!.url,
       LAUNCH_SIGNING_KEY: launchKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -137,7 +164,8 @@ export async function startLoop(options: LoopOptions) {
       simUrl,
       gateway,
       webhookSecret,
-      services: { ingest: ingest!, broker: broker!, api: api!, dispatcher, dispatchers, ingests, brokers, apis },
+      services: { ingest: ingest!, broker: broker!, api: api!, dispatcher, dispatchers, ingests, brokers, apis, slurmGateway },
+      dir,
       asAdmin,
       /** Connects repositories to a cluster user through repo-api, as an admin. */
       connect: (user: string, repositories: string[]) => asAdmin('POST', `/repositories/${user}`, { repositories }),
