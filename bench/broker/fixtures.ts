@@ -8,9 +8,13 @@ import type { Redis } from 'ioredis';
 import { runnerNameForLaunch, type Launch } from '@gha-slurm/core/domain/launch';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import type { LaunchSigner } from '@gha-slurm/core/launch-token';
+import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { DemandStore } from '@gha-slurm/core/stores/demand.store';
+import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
+
+const CLUSTER_USER = 'bench';
 
 export const LABELS = ['self-hosted', 'slurm', 'linux', 'x64'];
 export const PROFILE = 'default';
@@ -34,6 +38,8 @@ export async function prepareLaunches(options: {
   const jobs = new WorkflowJobStore(redis, prefix);
   const demand = new DemandStore(redis, prefix);
   const tokens: string[] = new Array(count);
+  // The broker grants only while a repository runs as the launch's user: map them all to it.
+  await new RepositoryMappingStore(redis, prefix).replace(CLUSTER_USER, repositories.map((name) => parseRepositoryName(name)), { actor: 'bench', reason: 'bench' });
   const baseJobId = 5_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
   const batch = 500;
 
@@ -55,7 +61,7 @@ export async function prepareLaunches(options: {
           repository,
           repositoryUrl,
           installationId,
-          clusterUser: 'bench',
+          clusterUser: CLUSTER_USER,
           profile: PROFILE,
           labels: LABELS,
           forWorkflowJobId: jobId,
@@ -74,7 +80,7 @@ export async function prepareLaunches(options: {
           workflowName: 'CI',
           labels: LABELS,
           state: 'launched',
-          clusterUser: 'bench',
+          clusterUser: CLUSTER_USER,
           profile: PROFILE,
           launchId: id,
           runnerName: null,
@@ -83,10 +89,10 @@ export async function prepareLaunches(options: {
           firstDeliveryId: randomUUID(),
         };
         const [{ token }] = await Promise.all([
-          signer.sign({ sub: id, repository, repositoryUrl, workflowJobId: jobId, labels: LABELS, runnerName: launch.runnerName, clusterUser: 'bench', installationId, profile: PROFILE }),
+          signer.sign({ sub: id, repository, repositoryUrl, workflowJobId: jobId, labels: LABELS, runnerName: launch.runnerName, clusterUser: CLUSTER_USER, installationId, profile: PROFILE }),
           launches.create(launch),
           jobs.create(job),
-          demand.addQueuedJob({ repository, profile: PROFILE }, jobId),
+          demand.addQueuedJob({ repository, profile: PROFILE, clusterUser: CLUSTER_USER }, jobId),
         ]);
         tokens[index] = token;
       }),

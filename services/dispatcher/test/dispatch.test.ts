@@ -62,7 +62,7 @@ test('a queued job of a connected repository becomes one correct POST /runner/st
   assert.equal(verified.claims.installationId, 42);
   assert.equal(verified.claims.repository, 'octo/hpc');
   assert.deepEqual(verified.claims.labels, ['self-hosted', 'slurm', 'linux', 'x64']);
-  assert.deepEqual(await new DemandStore(h.env.redis, h.env.prefix).queuedJobs({ repository: 'octo/hpc', profile: 'default' }), [jobId]);
+  assert.deepEqual(await new DemandStore(h.env.redis, h.env.prefix).queuedJobs({ repository: 'octo/hpc', profile: 'default', clusterUser: 'alice' }), [jobId]);
 });
 
 test('the bigger profile is chosen when the job asks for its label', async () => {
@@ -165,7 +165,7 @@ test('in_progress binds the job to the launch whose runner took it, even a swap'
   const slots = new SlotStore(h.env.redis, h.env.prefix);
   assert.equal(await slots.isHeld({ launchId: launchA, repository: 'octo/hpc', clusterUser: 'alice' }), false, 'slot released');
   assert.deepEqual(
-    (await new DemandStore(h.env.redis, h.env.prefix).queuedJobs({ repository: 'octo/hpc', profile: 'default' })).filter((id) => id === jobA || id === jobB),
+    (await new DemandStore(h.env.redis, h.env.prefix).queuedJobs({ repository: 'octo/hpc', profile: 'default', clusterUser: 'alice' })).filter((id) => id === jobA || id === jobB),
     [],
     'neither job is demand any more',
   );
@@ -191,7 +191,7 @@ test("a runner named after a launch of another repository changes nothing of tha
   assert.deepEqual(await launches.get(launchOfA), before, "octo/hpc's launch is exactly as it was");
   const slots = new SlotStore(h.env.redis, h.env.prefix);
   assert.equal(await slots.isHeld({ launchId: launchOfA, repository: 'octo/hpc', clusterUser: 'alice' }), true, 'its slot is still held');
-  assert.deepEqual(await launches.inFlightOfPool({ repository: 'octo/hpc', profile: 'default' }).then((ids) => ids.includes(launchOfA)), true, 'still watched as in flight');
+  assert.deepEqual(await launches.inFlightOfPool({ repository: 'octo/hpc', profile: 'default', clusterUser: 'alice' }).then((ids) => ids.includes(launchOfA)), true, 'still watched as in flight');
   assert.equal((await jobs.get(jobOfA))?.state, 'launched');
   const ownOfB = await launches.get((await jobs.get(jobOfB))!.launchId!);
   assert.ok(ownOfB?.events.some((event) => event.kind === 'lost-job'), "octo/other's own launch lost its job to a runner that is not ours");
@@ -238,9 +238,9 @@ test("a bigger profile's runner taking a smaller job leaves its own job a new la
 test('counting a pool\'s runners on their way sees every one of them, however many launches are in flight elsewhere', async () => {
   // 600 launches of another repository were accepted earlier and still wait for their runners.
   const longAgo = Date.now() - 3600_000;
-  for (let i = 0; i < 600; i++) await launches.markInFlight({ id: `elsewhere-${i}`, repository: 'octo/elsewhere', profile: 'default' }, longAgo + i);
+  for (let i = 0; i < 600; i++) await launches.markInFlight({ id: `elsewhere-${i}`, repository: 'octo/elsewhere', profile: 'default', clusterUser: 'alice' }, longAgo + i);
   // And one of this pool whose record has expired since.
-  const bigmem = { repository: 'octo/other', profile: 'bigmem' };
+  const bigmem = { repository: 'octo/other', profile: 'bigmem', clusterUser: 'alice' };
   await launches.markInFlight({ id: 'expired-launch', ...bigmem }, longAgo);
 
   const [b1, b2, b3, small] = [newJobId(), newJobId(), newJobId(), newJobId()] as const;

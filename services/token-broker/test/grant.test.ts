@@ -9,6 +9,8 @@ import { createHmac, createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createLaunchSigner } from '@gha-slurm/core/launch-token';
 import { APP_ROUTES, RUNNER_ROUTES } from '@gha-slurm/github-sim/github-sim';
+import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
+import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
 import { ed25519, startHarness, type Harness } from './support/broker-harness.ts';
 
 const REPO = 'octo/hpc';
@@ -126,6 +128,33 @@ test('check 3: the same token twice is 409, and the refusal is recorded', async 
   const recorded = await h.launches.get(launch.id);
   assert.equal(recorded?.state, 'granted');
   assert.deepEqual(recorded?.events.slice(-3).map((event) => event.kind), ['token-granted', 'token-refused', 'token-refused']);
+});
+
+test('check 3: a repository given to another user after the launch is 403 OWNER_CHANGED, and the launch is refused', async () => {
+  const { token, launch, jobId } = await h.launch({ repository: 'octo/moved' });
+  const mapping = new RepositoryMappingStore(h.redis, h.prefix);
+  const alices = (await mapping.repositoriesOf('alice')).filter((url) => !url.endsWith('/octo/moved'));
+  await mapping.replace('alice', alices.map((url) => parseRepositoryName(url)), { actor: 'ops', reason: 'admin override' });
+  await mapping.replace('bob', [parseRepositoryName('octo/moved')], { actor: 'ops', reason: 'admin override' });
+
+  const registrations = h.sim.calls.count(RUNNER_ROUTES.registrationToken);
+  const response = await h.post('/gha/runner', token);
+  assert.equal(response.statusCode, 403, response.body);
+  assert.equal(response.json().code, 'OWNER_CHANGED');
+  assert.equal(response.json().reason, 'owner-changed');
+  assert.doesNotMatch(response.body, /bob/, 'the answer does not say whom the repository runs as now');
+  assert.equal(h.sim.calls.count(RUNNER_ROUTES.registrationToken), registrations, 'GitHub is not asked');
+  assert.equal((await h.post('/gha/runner/jit', token)).json().code, 'OWNER_CHANGED', 'nor in the other mode');
+  const recorded = await h.launches.get(launch.id);
+  assert.equal(recorded?.state, 'refused');
+  assert.match(recorded!.events.at(-1)!.detail!, /no longer runs as alice/);
+  assert.deepEqual(await h.demand.coveringLaunches({ repository: 'octo/moved', profile: 'default', clusterUser: 'alice' }), [], 'nothing reserved');
+  assert.ok((await h.jobs.get(jobId))?.events.some((event) => event.kind === 'token-refused'));
+
+  // A repository connected to nobody any more is refused the same way.
+  const orphan = await h.launch({ repository: 'octo/orphaned' });
+  await mapping.remove('octo/orphaned', { actor: 'github', reason: 'repository.deleted' });
+  assert.equal((await h.post('/gha/runner', orphan.token)).json().code, 'OWNER_CHANGED');
 });
 
 test('check 4: a cancelled job is 410 "cancelled", and the launch is refused', async () => {

@@ -1,24 +1,31 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testRedis } from '../testing/redis.ts';
+import { parseRepositoryName } from '../domain/repository-name.ts';
 import { DemandStore } from './demand.store.ts';
+import { RepositoryMappingStore } from './repository-mapping.store.ts';
 
 let env: Awaited<ReturnType<typeof testRedis>>;
 let demand: DemandStore;
+let mapping: RepositoryMappingStore;
+const ALICES = ['Octo/Repo', 'twice/repo', 'p/one', 'p/two', 'race/repo', 'cancel/repo', 'stale/repo'];
 
 before(async () => {
   env = await testRedis('demand');
   demand = new DemandStore(env.redis, env.prefix, { coverSeconds: 600, demandHorizonSeconds: 3600 });
+  // Grants need the repository to run as the pool's user.
+  mapping = new RepositoryMappingStore(env.redis, env.prefix);
+  await mapping.replace('alice', [...ALICES, 'moved/repo'].map((name) => parseRepositoryName(name)), { actor: 'test', reason: 'test' });
 });
 after(() => env.cleanup());
 
 test('grants while queued jobs outnumber runners on their way, and each token once', async () => {
-  const pool = { repository: 'Octo/Repo', profile: 'default' };
+  const pool = { repository: 'Octo/Repo', profile: 'default', clusterUser: 'alice' };
   await demand.addQueuedJob(pool, 1);
   await demand.addQueuedJob(pool, 2);
   assert.equal((await demand.tryGrant(pool, 'launch-a', 'jti-a', 60)).kind, 'granted');
   assert.equal((await demand.tryGrant(pool, 'launch-a', 'jti-a', 60)).kind, 'already-granted');
-  assert.equal((await demand.tryGrant({ repository: 'octo/repo', profile: 'default' }, 'launch-b', 'jti-b', 60)).kind, 'granted');
+  assert.equal((await demand.tryGrant({ repository: 'octo/repo', profile: 'default', clusterUser: 'alice' }, 'launch-b', 'jti-b', 60)).kind, 'granted');
   assert.deepEqual(await demand.tryGrant(pool, 'launch-c', 'jti-c', 60), { kind: 'no-demand', queued: 2, covered: 2 });
   // Runner a takes job 1: one job left, one runner (b) on its way to it.
   await demand.removeJob(pool, 1);
@@ -30,7 +37,7 @@ test('grants while queued jobs outnumber runners on their way, and each token on
 });
 
 test('a launch is granted once, whichever of its tokens asks', async () => {
-  const pool = { repository: 'twice/repo', profile: 'default' };
+  const pool = { repository: 'twice/repo', profile: 'default', clusterUser: 'alice' };
   await demand.addQueuedJob(pool, 1);
   await demand.addQueuedJob(pool, 2);
   assert.equal((await demand.tryGrant(pool, 'launch-twice', 'first-token', 60)).kind, 'granted');
@@ -38,14 +45,29 @@ test('a launch is granted once, whichever of its tokens asks', async () => {
 });
 
 test('pools are per repository and profile', async () => {
-  await demand.addQueuedJob({ repository: 'p/one', profile: 'default' }, 10);
-  assert.equal((await demand.tryGrant({ repository: 'p/two', profile: 'default' }, 'l1', 'j1', 60)).kind, 'no-demand');
-  assert.equal((await demand.tryGrant({ repository: 'p/one', profile: 'bigmem' }, 'l2', 'j2', 60)).kind, 'no-demand');
-  assert.equal((await demand.tryGrant({ repository: 'p/one', profile: 'default' }, 'l3', 'j3', 60)).kind, 'granted');
+  await demand.addQueuedJob({ repository: 'p/one', profile: 'default', clusterUser: 'alice' }, 10);
+  assert.equal((await demand.tryGrant({ repository: 'p/two', profile: 'default', clusterUser: 'alice' }, 'l1', 'j1', 60)).kind, 'no-demand');
+  assert.equal((await demand.tryGrant({ repository: 'p/one', profile: 'bigmem', clusterUser: 'alice' }, 'l2', 'j2', 60)).kind, 'no-demand');
+  assert.equal((await demand.tryGrant({ repository: 'p/one', profile: 'default', clusterUser: 'alice' }, 'l3', 'j3', 60)).kind, 'granted');
+});
+
+test("pools are per cluster user too, and only the repository's user is granted", async () => {
+  const alices = { repository: 'moved/repo', profile: 'default', clusterUser: 'alice' };
+  const bobs = { ...alices, clusterUser: 'bob' };
+  await demand.addQueuedJob(alices, 20);
+  assert.equal((await demand.tryGrant(bobs, 'bob-early', 'j-bob-early', 60)).kind, 'owner-changed', 'bob does not run the repository yet');
+  // The repository moves from alice to bob; its queued job follows it to bob's pool.
+  await mapping.replace('alice', ALICES.map((name) => parseRepositoryName(name)), { actor: 'ops', reason: 'admin override' });
+  await mapping.replace('bob', [parseRepositoryName('moved/repo')], { actor: 'ops', reason: 'admin override' });
+  await demand.removeJob(alices, 20);
+  await demand.addQueuedJob(bobs, 20);
+  assert.deepEqual(await demand.tryGrant(alices, 'alice-late', 'j-alice-late', 60), { kind: 'owner-changed' });
+  assert.equal((await demand.tryGrant(bobs, 'bob-now', 'j-bob-now', 60)).kind, 'granted');
+  assert.deepEqual(await demand.coveringLaunches(alices), [], "alice's refused launch reserved nothing");
 });
 
 test('concurrent requests never grant more runners than queued jobs', async () => {
-  const pool = { repository: 'race/repo', profile: 'default' };
+  const pool = { repository: 'race/repo', profile: 'default', clusterUser: 'alice' };
   for (let job = 0; job < 5; job++) await demand.addQueuedJob(pool, 100 + job);
   const decisions = await Promise.all(
     Array.from({ length: 40 }, (_, i) => demand.tryGrant(pool, `launch-${i}`, `jti-${i}`, 60)),
@@ -54,7 +76,7 @@ test('concurrent requests never grant more runners than queued jobs', async () =
 });
 
 test('a cancelled grant frees the demand and the token', async () => {
-  const pool = { repository: 'cancel/repo', profile: 'default' };
+  const pool = { repository: 'cancel/repo', profile: 'default', clusterUser: 'alice' };
   await demand.addQueuedJob(pool, 7);
   assert.equal((await demand.tryGrant(pool, 'l', 'j', 60)).kind, 'granted');
   await demand.cancelGrant(pool, 'l');
@@ -63,7 +85,7 @@ test('a cancelled grant frees the demand and the token', async () => {
 
 test('a runner that got credentials long ago stops counting', async () => {
   const shortCover = new DemandStore(env.redis, env.prefix, { coverSeconds: 1, demandHorizonSeconds: 3600 });
-  const pool = { repository: 'stale/repo', profile: 'default' };
+  const pool = { repository: 'stale/repo', profile: 'default', clusterUser: 'alice' };
   await shortCover.addQueuedJob(pool, 1);
   assert.equal((await shortCover.tryGrant(pool, 'gone', 'j-gone', 60)).kind, 'granted');
   assert.equal((await shortCover.tryGrant(pool, 'next', 'j-next', 60)).kind, 'no-demand');

@@ -2,10 +2,15 @@
  * Demand: the queued jobs a runner could still take, and the runners already on their way to
  * take them. The broker grants credentials only while the first outnumbers the second.
  *
- * Demand is kept per pool: a repository and a runner profile. A job belongs to the pool of the
- * profile the dispatcher chose for it, and a launch to the pool of its profile, so a runner
- * launched for job A counts as demand for every queued job of its pool: when another runner
- * took A, it serves B instead (GitHub gives a queued job to any idle runner whose labels fit).
+ * Demand is kept per pool: a repository, a runner profile and the cluster user the repository
+ * runs as (see domain/pool.ts). A job belongs to the pool the dispatcher chose for it, and a
+ * launch to the pool of its profile and user, so a runner launched for job A counts as demand
+ * for every queued job of its pool: when another runner took A, it serves B instead (GitHub
+ * gives a queued job to any idle runner whose labels fit).
+ *
+ * A grant also requires that the repository still runs as the launch's cluster user (the
+ * mapping repo-api writes), checked in the same atomic step: a repository given to someone else
+ * after the launch never hands its credentials to the former user's runner.
  *
  * - `demand` (sorted set, job id by queued time): jobs of the pool that are queued and not
  *   yet taken. The dispatcher adds a job when it is queued and removes it when it runs, ends
@@ -23,11 +28,13 @@
  */
 import type { Redis } from 'ioredis';
 import { repositoryKey } from '../domain/repository-name.ts';
-import { storeKeys } from './keys.ts';
+import type { Pool } from '../domain/pool.ts';
+import { keyOfPool, poolKeyFromSuffix, storeKeys } from './keys.ts';
 
 const TRY_GRANT = `
--- KEYS: demand, covered, granted-launch, granted-token (markers from before grants were per launch)
--- ARGV: launch id, now (ms), cover window (ms), demand horizon (ms), marker ttl (s)
+-- KEYS: demand, covered, granted-launch, granted-token (markers from before grants were per launch), repository owners
+-- ARGV: launch id, now (ms), cover window (ms), demand horizon (ms), marker ttl (s), repository key, cluster user
+if redis.call('HGET', KEYS[5], ARGV[6]) ~= ARGV[7] then return {'owner-changed', 0, 0} end
 if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then return {'already-granted', 0, 0} end
 local now = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
@@ -47,13 +54,12 @@ declare module 'ioredis' {
   }
 }
 
-export interface Pool {
-  repository: string;
-  profile: string;
-}
+export type { Pool } from '../domain/pool.ts';
 
 export type GrantDecision =
   | { kind: 'granted'; queued: number; covered: number }
+  /** The repository no longer runs as the pool's cluster user (or is connected to nobody). */
+  | { kind: 'owner-changed' }
   | { kind: 'already-granted' }
   | { kind: 'no-demand'; queued: number; covered: number };
 
@@ -81,11 +87,11 @@ export class DemandStore {
   }
 
   private demandKey(pool: Pool) {
-    return this.keys.demand(repositoryKey(pool.repository), pool.profile);
+    return this.keys.demand(keyOfPool(pool));
   }
 
   private coveredKey(pool: Pool) {
-    return this.keys.covered(repositoryKey(pool.repository), pool.profile);
+    return this.keys.covered(keyOfPool(pool));
   }
 
   /** The job is queued and wants a runner of this pool. */
@@ -109,19 +115,23 @@ export class DemandStore {
    */
   async tryGrant(pool: Pool, launchId: string, jti: string, markerTtlSeconds: number): Promise<GrantDecision> {
     const [kind, queued, covered] = await this.redis.ghaslurmTryGrant(
-      4,
+      5,
       this.demandKey(pool),
       this.coveredKey(pool),
       this.keys.grantedLaunch(launchId),
       this.keys.grantedToken(jti),
+      this.keys.repositoryOwner,
       launchId,
       Date.now(),
       this.settings.coverSeconds * 1000,
       this.settings.demandHorizonSeconds * 1000,
       Math.max(1, Math.ceil(markerTtlSeconds)),
+      repositoryKey(pool.repository),
+      pool.clusterUser,
     );
     if (kind === 'granted') return { kind, queued, covered };
     if (kind === 'no-demand') return { kind, queued, covered };
+    if (kind === 'owner-changed') return { kind };
     return { kind: 'already-granted' };
   }
 
@@ -136,7 +146,8 @@ export class DemandStore {
   /** Per repository: how many jobs wait for a runner and how long the oldest has (for metrics). */
   async waitingByRepository(): Promise<Array<{ repository: string; waiting: number; oldestSeconds: number }>> {
     const byRepository = new Map<string, { waiting: number; oldestMs: number }>();
-    const pattern = this.keys.demand('*', '*');
+    const pattern = this.keys.demand({ repositoryKey: '*', profile: '*', clusterUser: '*' });
+    const keyStart = pattern.length - '*:*:*'.length;
     const horizon = Date.now() - this.settings.demandHorizonSeconds * 1000;
     let cursor = '0';
     do {
@@ -147,9 +158,8 @@ export class DemandStore {
           this.redis.zcount(key, horizon, '+inf'),
           this.redis.zrangebyscore(key, horizon, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
         ]);
-        if (count === 0) continue;
-        // demand keys end in `:<owner>/<name>:<profile>`; profile names have no colon.
-        const repository = key.slice(0, key.lastIndexOf(':')).split(':').pop()!;
+        const repository = poolKeyFromSuffix(key.slice(keyStart))?.repositoryKey;
+        if (count === 0 || !repository) continue;
         const entry = byRepository.get(repository) ?? { waiting: 0, oldestMs: Date.now() };
         entry.waiting += count;
         entry.oldestMs = Math.min(entry.oldestMs, Number(oldest[1] ?? Date.now()));

@@ -2,6 +2,9 @@
  * The Redis key layout of the records the services share, in one place. Every key sits under
  * the deployment's `REDIS_PREFIX`. Changing a key strands the data written under the old one.
  */
+import type { Pool } from '../domain/pool.ts';
+import { repositoryKey } from '../domain/repository-name.ts';
+
 export function storeKeys(prefix: string) {
   return {
     // Repository-to-cluster-user mapping (written by repo-api, read by the dispatcher).
@@ -22,11 +25,12 @@ export function storeKeys(prefix: string) {
     launchesByRepository: (repositoryKey: string) => `${prefix}:launches:repo:${repositoryKey}`,
     deadLetteredLaunches: `${prefix}:launches:dead`, // sorted set: launch id by time
     launchesInFlight: `${prefix}:launches:in-flight`, // sorted set: accepted by the gateway, no job yet; by acceptance time
-    launchesInFlightOfPool: (repositoryKey: string, profile: string) => `${prefix}:launches:in-flight:${repositoryKey}:${profile}`, // the same, one pool's
+    launchesInFlightOfPool: (pool: PoolKey) => `${prefix}:launches:in-flight:${poolSuffix(pool)}`, // the same, one pool's
 
-    // Demand: what the broker checks before it grants credentials (see demand.store.ts).
-    demand: (repositoryKey: string, profile: string) => `${prefix}:demand:${repositoryKey}:${profile}`,
-    covered: (repositoryKey: string, profile: string) => `${prefix}:covered:${repositoryKey}:${profile}`,
+    // Demand: what the broker checks before it grants credentials (see demand.store.ts). A
+    // pool is a repository, a profile and a cluster user; none of the three holds a colon.
+    demand: (pool: PoolKey) => `${prefix}:demand:${poolSuffix(pool)}`,
+    covered: (pool: PoolKey) => `${prefix}:covered:${poolSuffix(pool)}`,
     grantedLaunch: (launchId: string) => `${prefix}:granted:launch:${launchId}`, // a launch is good for one grant
     grantedToken: (jti: string) => `${prefix}:granted:${jti}`, // the same, by token: written before grants were per launch, read until they expire
 
@@ -40,3 +44,24 @@ export function storeKeys(prefix: string) {
 }
 
 export type StoreKeys = ReturnType<typeof storeKeys>;
+
+/** A pool in key form: the repository already lower-cased (`repositoryKey`). */
+export interface PoolKey {
+  repositoryKey: string;
+  profile: string;
+  clusterUser: string;
+}
+
+export function keyOfPool(pool: Pool): PoolKey {
+  return { repositoryKey: repositoryKey(pool.repository), profile: pool.profile, clusterUser: pool.clusterUser };
+}
+
+function poolSuffix(pool: PoolKey): string {
+  return `${pool.repositoryKey}:${pool.profile}:${pool.clusterUser}`;
+}
+
+/** The pool a demand or covered key names, given the part after `<prefix>:demand:`. */
+export function poolKeyFromSuffix(suffix: string): PoolKey | null {
+  const [repositoryKey, profile, clusterUser, ...rest] = suffix.split(':');
+  return repositoryKey && profile && clusterUser && rest.length === 0 ? { repositoryKey, profile, clusterUser } : null;
+}

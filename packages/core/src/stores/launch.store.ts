@@ -6,8 +6,8 @@ import type { Redis } from 'ioredis';
 import type { ChangeNotice } from '../domain/change-notice.ts';
 import type { Launch } from '../domain/launch.ts';
 import { repositoryKey } from '../domain/repository-name.ts';
-import type { Pool } from './demand.store.ts';
-import { storeKeys } from './keys.ts';
+import type { Pool } from '../domain/pool.ts';
+import { keyOfPool, storeKeys } from './keys.ts';
 import { newestMatching, type NewestMatchingSource } from './newest-matching.ts';
 import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
 import { DEFAULT_RETENTION_SECONDS } from './workflow-job.store.ts';
@@ -65,11 +65,11 @@ export class LaunchStore {
   /**
    * Launches the gateway accepted whose runner has not taken a job yet, for the reconciler to
    * look after. The dispatcher adds a launch when the gateway accepts it; entries leave when
-   * the reconciler finds the launch has moved on. Each pool (repository and profile) has its
-   * own copy of the index too, so that counting a pool's runners on their way reads that pool
+   * the reconciler finds the launch has moved on. Each pool (repository, profile and cluster
+   * user) has its own copy of the index too, so that counting a pool's runners on their way reads that pool
    * alone however many launches are in flight elsewhere.
    */
-  async markInFlight(launch: Pick<Launch, 'id' | 'repository' | 'profile'>, acceptedAtMs: number): Promise<void> {
+  async markInFlight(launch: Pick<Launch, 'id' | 'repository' | 'profile' | 'clusterUser'>, acceptedAtMs: number): Promise<void> {
     const ofPool = this.poolIndex(launch);
     await this.redis
       .multi()
@@ -98,7 +98,7 @@ export class LaunchStore {
     return this.redis.zrange(this.poolIndex(pool), 0, -1);
   }
 
-  /** Ends the watch on a launch; `pool` (the launch's repository and profile) clears the pool's copy too. */
+  /** Ends the watch on a launch; `pool` (the launch's repository, profile and user) clears the pool's copy too. */
   async clearInFlight(launchId: string, pool?: Pool): Promise<void> {
     if (!pool) {
       await this.redis.zrem(this.keys.launchesInFlight, launchId);
@@ -108,7 +108,7 @@ export class LaunchStore {
   }
 
   private poolIndex(pool: Pool): string {
-    return this.keys.launchesInFlightOfPool(repositoryKey(pool.repository), pool.profile);
+    return this.keys.launchesInFlightOfPool(keyOfPool(pool));
   }
 
   /**

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@gha-slurm/core/logger';
 import { advanceLaunch, appendBounded, isLaunchOf, launchIdFromRunnerName, runnerNameForLaunch, type Launch } from '@gha-slurm/core/domain/launch';
+import { poolOf, poolOfJob } from '@gha-slurm/core/domain/pool';
 import type { WorkflowJobEvent, WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import { applyEvent, moveTo, newJobRecord } from '../domain/job-lifecycle.ts';
 import { decideLaunch } from '../domain/launch-decision.ts';
@@ -101,7 +102,8 @@ async function decide(ctx: DispatcherContext, record: WorkflowJobRecord, log: Lo
 
   // Demand first: a runner of this pool that starts early may then serve this job.
   const queuedAt = Date.parse(record.transitions.find((t) => t.state === 'queued')?.at ?? at);
-  await ctx.demand.addQueuedJob({ repository: record.repository, profile: decision.profile.name }, record.workflowJobId, queuedAt);
+  const pool = { repository: record.repository, profile: decision.profile.name, clusterUser: decision.clusterUser };
+  await ctx.demand.addQueuedJob(pool, record.workflowJobId, queuedAt);
 
   const launchId = newLaunchId();
   const launching = await ctx.jobs.update(record.workflowJobId, (current) =>
@@ -118,7 +120,7 @@ async function decide(ctx: DispatcherContext, record: WorkflowJobRecord, log: Lo
   if (launching.state !== 'launching') {
     // Someone else moved it on first (a runner already took it, or it ended): no launch.
     if (launching.state === 'running' || launching.state === 'completed') {
-      await ctx.demand.removeJob({ repository: record.repository, profile: decision.profile.name }, record.workflowJobId);
+      await ctx.demand.removeJob(pool, record.workflowJobId);
     }
     return;
   }
@@ -157,8 +159,14 @@ export async function ensureLaunch(ctx: DispatcherContext, record: WorkflowJobRe
   }
 }
 
+/** The job no longer waits for a runner: it leaves its pool's demand. */
+export async function removeDemand(ctx: DispatcherContext, record: WorkflowJobRecord): Promise<void> {
+  const pool = poolOfJob(record);
+  if (pool) await ctx.demand.removeJob(pool, record.workflowJobId);
+}
+
 async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, event: WorkflowJobEvent, log: Logger): Promise<void> {
-  if (record.profile) await ctx.demand.removeJob({ repository: record.repository, profile: record.profile }, record.workflowJobId);
+  await removeDemand(ctx, record);
   const at = ctx.now().toISOString();
   const runnerName = event.workflowJob.runnerName ?? record.runnerName ?? null;
   const namedLaunchId = launchIdFromRunnerName(runnerName);
@@ -174,14 +182,14 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
       log.warn({ launchId: namedLaunchId, runnerName, launchRepository: serving.repository }, 'a runner named after a launch of another repository took this job; that launch is left alone');
     } else if (serving) {
       servingLaunchId = serving.id;
-      await ctx.demand.releaseCover({ repository: serving.repository, profile: serving.profile }, serving.id);
+      await ctx.demand.releaseCover(poolOf(serving), serving.id);
       // A runner that took the job it was launched for is done being watched; one that took
       // another job leaves its own job to the other's launch, and the reconciler checks that
       // this job still gets a runner.
       if (serving.forWorkflowJobId === record.workflowJobId) await ctx.launches.clearInFlight(serving.id, serving);
       // A runner of one pool took a job of another: its own pool may now lack a runner.
       else if (record.profile && record.profile !== serving.profile) {
-        await rebalancePool(ctx, { repository: serving.repository, profile: serving.profile }, log);
+        await rebalancePool(ctx, poolOf(serving), log);
       }
       log.info({ launchId: servingLaunchId, runnerName }, 'job taken by our runner');
     }
@@ -198,7 +206,7 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
 }
 
 async function jobEnded(ctx: DispatcherContext, record: WorkflowJobRecord, log: Logger): Promise<void> {
-  if (record.profile) await ctx.demand.removeJob({ repository: record.repository, profile: record.profile }, record.workflowJobId);
+  await removeDemand(ctx, record);
   const at = ctx.now().toISOString();
   const servingLaunchId = launchIdFromRunnerName(record.runnerName);
   if (servingLaunchId) {
@@ -209,7 +217,7 @@ async function jobEnded(ctx: DispatcherContext, record: WorkflowJobRecord, log: 
     });
     if (serving && ofThisRepository) {
       await ctx.slots.release({ launchId: serving.id, repository: serving.repository, clusterUser: serving.clusterUser });
-      await ctx.demand.releaseCover({ repository: serving.repository, profile: serving.profile }, serving.id);
+      await ctx.demand.releaseCover(poolOf(serving), serving.id);
     }
   }
   log.info({ conclusion: record.conclusion, launchId: servingLaunchId }, 'job completed');

@@ -8,7 +8,7 @@
  */
 import type { Launch } from '@gha-slurm/core/domain/launch';
 import type { Logger } from '@gha-slurm/core/logger';
-import type { Pool } from '@gha-slurm/core/stores/demand.store';
+import type { Pool } from '@gha-slurm/core/domain/pool';
 import type { DispatcherContext } from './context.ts';
 import { replaceLaunch } from './replace-launch.ts';
 

@@ -5,6 +5,7 @@
  * compare-and-set, so a job is relaunched once however many deciders race.
  */
 import { advanceLaunch, appendBounded, type Launch } from '@gha-slurm/core/domain/launch';
+import { poolOf } from '@gha-slurm/core/domain/pool';
 import { ensureLaunch, newLaunchId } from './handle-workflow-job.ts';
 import type { DispatcherContext } from './context.ts';
 
@@ -12,7 +13,7 @@ export async function closeLaunch(ctx: DispatcherContext, launch: Launch, detail
   const at = ctx.now().toISOString();
   await ctx.launches.update(launch.id, (current) => advanceLaunch(current, 'completed', { at, kind: 'abandoned', detail }));
   await ctx.slots.release({ launchId: launch.id, repository: launch.repository, clusterUser: launch.clusterUser });
-  await ctx.demand.releaseCover({ repository: launch.repository, profile: launch.profile }, launch.id);
+  await ctx.demand.releaseCover(poolOf(launch), launch.id);
   await ctx.launches.clearInFlight(launch.id, launch);
 }
 

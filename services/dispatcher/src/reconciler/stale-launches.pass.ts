@@ -7,7 +7,7 @@
  */
 import { appendBounded, type Launch } from '@gha-slurm/core/domain/launch';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
-import { handleWorkflowJob } from '../application/handle-workflow-job.ts';
+import { handleWorkflowJob, removeDemand } from '../application/handle-workflow-job.ts';
 import { closeLaunch as closeLaunchOf, replaceLaunch } from '../application/replace-launch.ts';
 import { moveTo } from '../domain/job-lifecycle.ts';
 import { budgetLeft, type PassOutcome, type ReconcilerContext } from './context.ts';
@@ -123,7 +123,7 @@ async function reconcileLaunch(ctx: ReconcilerContext, now: number, launchId: st
   if (status.kind === 'gone') {
     await closeLaunch(ctx, launch, `${why}; GitHub no longer knows the job (404)`);
     await ctx.dispatcher.jobs.update(job.workflowJobId, (current) => moveTo(current, 'completed', ctx.dispatcher.now().toISOString(), 'gone on GitHub (404); closed by the reconciler', { conclusion: 'gone' }));
-    if (job.profile) await ctx.dispatcher.demand.removeJob({ repository: job.repository, profile: job.profile }, job.workflowJobId);
+    await removeDemand(ctx.dispatcher, job);
     ctx.metrics.actions.inc({ pass: PASS, action: 'closed-gone' });
     log.info('closed a stale launch: the job is gone on GitHub');
   } else if (status.status === 'completed' || status.status === 'in_progress') {

@@ -7,7 +7,8 @@
 import type { Logger } from '@gha-slurm/core/logger';
 import type { LaunchClaims } from '@gha-slurm/core/launch-token';
 import { advanceLaunch, appendBounded, type Launch, type LaunchEvent } from '@gha-slurm/core/domain/launch';
-import type { DemandStore, Pool } from '@gha-slurm/core/stores/demand.store';
+import type { DemandStore } from '@gha-slurm/core/stores/demand.store';
+import { poolOf } from '@gha-slurm/core/domain/pool';
 import type { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import type { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import { StoreUnavailable, type DemandDecision, type GrantLedger, type GrantRecord, type LaunchJobView } from '../domain/ports.ts';
@@ -20,10 +21,6 @@ export interface GrantLedgerStores {
   launches: LaunchStore;
   jobs: WorkflowJobStore;
   logger: Logger;
-}
-
-function poolOf(claims: LaunchClaims): Pool {
-  return { repository: claims.repository, profile: claims.profile };
 }
 
 const EVENT_KIND: Record<GrantRecord['outcome'], LaunchEvent['kind']> = {
@@ -39,7 +36,7 @@ export class RedisGrantLedger implements GrantLedger {
     const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000)) + GRANT_MARKER_MARGIN_SECONDS;
     try {
       const decision = await this.stores.demand.tryGrant(poolOf(claims), claims.sub, claims.jti, ttl);
-      return decision.kind === 'no-demand' ? decision : { kind: decision.kind };
+      return decision.kind === 'no-demand' || decision.kind === 'owner-changed' ? decision : { kind: decision.kind };
     } catch (error) {
       throw new StoreUnavailable(`demand store: ${(error as Error).message}`);
     }

@@ -6,7 +6,12 @@ import type { LaunchClaims } from '@gha-slurm/core/launch-token';
 import type { WorkflowJobState } from '@gha-slurm/core/domain/workflow-job';
 
 /** The demand check and the one-grant-per-launch rule, decided together and atomically. */
-export type DemandDecision = { kind: 'granted' } | { kind: 'already-granted' } | { kind: 'no-demand'; queued: number; covered: number };
+export type DemandDecision =
+  | { kind: 'granted' }
+  /** The repository no longer runs as the launch's cluster user. */
+  | { kind: 'owner-changed' }
+  | { kind: 'already-granted' }
+  | { kind: 'no-demand'; queued: number; covered: number };
 
 /** What the broker may know of the job a launch was made for, to explain a refusal. */
 export interface LaunchJobView {
@@ -22,7 +27,10 @@ export type GrantRecord =
   | { outcome: 'failed'; detail: string };
 
 export interface GrantLedger {
-  /** Checks the launch was never granted and demand is left, and reserves it (atomically). */
+  /**
+   * Checks the repository still runs as the launch's user, the launch was never granted and
+   * demand is left, and reserves it (atomically).
+   */
   reserve(claims: LaunchClaims): Promise<DemandDecision>;
   /** Undoes `reserve`: the launch may be granted again and the demand is free. */
   release(claims: LaunchClaims): Promise<void>;

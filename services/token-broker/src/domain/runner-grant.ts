@@ -5,11 +5,12 @@
  *
  * 1. a launch token is present and shaped like a JWT            → refused: token
  * 2. it verifies (EdDSA, known kid, issuer, audience, expiry)   → refused: token, naming the check
- * 3. its launch was never granted before (whichever token asks) → refused: replay
- * 4. its pool still has a queued job no other runner covers     → refused: demand, with the reason
- * 5. the App is still installed on the repository               → refused: installation
+ * 3. the repository still runs as the token's cluster user      → refused: owner
+ * 4. its launch was never granted before (whichever token asks) → refused: replay
+ * 5. its pool still has a queued job no other runner covers     → refused: demand, with the reason
+ * 6. the App is still installed on the repository               → refused: installation
  *
- * 3 and 4 are decided together in one atomic reservation; a failure after it (the App gone,
+ * 3, 4 and 5 are decided together in one atomic reservation; a failure after it (the App gone,
  * GitHub down) releases the reservation, so the token stays usable and the demand free.
  * Every outcome after a verified token is recorded on the launch and its job.
  *
@@ -34,6 +35,7 @@ import {
 
 export type Refusal =
   | { check: 'token'; failure: 'missing' | LaunchTokenFailure; message: string }
+  | { check: 'owner'; message: string }
   | { check: 'replay'; message: string }
   | { check: 'demand'; reason: NoDemandReason; message: string }
   | { check: 'installation'; reason: 'not-installed' | 'suspended' | 'not-permitted'; message: string };
@@ -79,6 +81,12 @@ export class RunnerGrant {
       if (!(error instanceof StoreUnavailable)) throw error;
       return { kind: 'failed', claims, failure: { cause: 'store-unavailable', retryAfterSeconds: STORE_RETRY_AFTER_SECONDS, message: 'the demand store is unavailable; try again shortly' } };
     }
+    if (decision.kind === 'owner-changed') {
+      // Whom the repository runs as now is not this runner's business: the answer does not say.
+      const message = `${claims.repository} no longer runs as ${claims.clusterUser}: the launch was made for its former cluster user`;
+      await ledger.record(claims, { outcome: 'refused', terminal: true, detail: message });
+      return { kind: 'refused', claims, refusal: { check: 'owner', message } };
+    }
     if (decision.kind === 'already-granted') {
       const message = `launch ${claims.sub} was already granted credentials; a launch is good for one grant, whichever of its tokens asks`;
       await ledger.record(claims, { outcome: 'refused', terminal: false, detail: 'already granted' });
@@ -114,7 +122,7 @@ export class RunnerGrant {
     return granted;
   }
 
-  /** Checks 5 and the GitHub call; throws the ports' errors. */
+  /** Check 6 and the GitHub call; throws the ports' errors. */
   private async mint(claims: LaunchClaims, credential: CredentialKind): Promise<GrantOutcome & { kind: 'granted' }> {
     const { github } = this.deps;
     const installation = await github.installation(claims.repository);

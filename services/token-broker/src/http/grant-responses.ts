@@ -1,7 +1,8 @@
 /**
  * The one place where a grant's outcome becomes an HTTP answer. Statuses follow issue 4:
- * 401 token missing, malformed or not verifying (the code names the failed check), 409 the
- * token was already granted, 410 no demand (with the reason), 403 the App is not installed
+ * 401 token missing, malformed or not verifying (the code names the failed check), 403 the
+ * repository no longer runs as the token's cluster user (`OWNER_CHANGED`), 409 the launch was
+ * already granted, 410 no demand (with the reason), 403 the App is not installed
  * (or may not register runners), 503 with Retry-After when GitHub or the store failed (the
  * token stays usable), 502 when GitHub rejected the request itself.
  */
@@ -35,6 +36,8 @@ function refusalError(refusal: Refusal): GrantRefusal {
       const challenge = refusal.failure === 'missing' ? REALM : `${REALM}, error="invalid_token"`;
       return new GrantRefusal(401, code, refusal.message, refusal.failure, { 'www-authenticate': challenge });
     }
+    case 'owner':
+      return new GrantRefusal(403, 'OWNER_CHANGED', refusal.message, 'owner-changed');
     case 'replay':
       return new GrantRefusal(409, 'TOKEN_ALREADY_GRANTED', refusal.message, 'already-granted');
     case 'demand':

@@ -13,7 +13,10 @@ import { createMetricsRegistry } from '@gha-slurm/core/metrics';
 import { createLaunchSigner, type LaunchClaims, type LaunchSigner } from '@gha-slurm/core/launch-token';
 import { runnerNameForLaunch, type Launch } from '@gha-slurm/core/domain/launch';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
+import type { Pool } from '@gha-slurm/core/domain/pool';
+import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { DemandStore } from '@gha-slurm/core/stores/demand.store';
+import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import { testRedis } from '@gha-slurm/core/testing/redis';
@@ -24,6 +27,8 @@ import { brokerConfigSchema } from '../../src/config.ts';
 
 export const APP_ID = 31337;
 export const DEFAULT_LABELS = ['self-hosted', 'slurm', 'linux', 'x64'];
+/** The cluster user every test launch runs as. */
+export const CLUSTER_USER = 'alice';
 
 export interface Ed25519Pair {
   privatePem: string;
@@ -126,7 +131,22 @@ export async function startHarness(options: { env?: Record<string, string>; inst
   const launches = new LaunchStore(redisEnv.redis, redisEnv.prefix);
   const jobs = new WorkflowJobStore(redisEnv.redis, redisEnv.prefix);
   const others: FastifyInstance[] = [];
-  const poolOfJob = new Map<number, { repository: string; profile: string }>();
+  const poolOfJob = new Map<number, Pool>();
+  const mapping = new RepositoryMappingStore(redisEnv.redis, redisEnv.prefix);
+  /**
+   * Launches run as alice, as repo-api's mapping says: her list gains each repository a launch
+   * names (one list change at a time, since each replaces the whole list).
+   */
+  let mappingChanges = Promise.resolve();
+  function mapToAlice(repository: string): Promise<void> {
+    mappingChanges = mappingChanges.then(async () => {
+      if ((await mapping.ownerOf(repository))?.clusterUser === CLUSTER_USER) return;
+      const current = await mapping.repositoriesOf(CLUSTER_USER);
+      await mapping.replace(CLUSTER_USER, [...current, repository].map((name) => parseRepositoryName(name)), { actor: 'test', reason: 'test' });
+    });
+    return mappingChanges;
+  }
+  for (const repository of options.installRepositories ?? []) await mapToAlice(repository);
 
   async function createJob(repository: string, profile: string, labels: string[], jobId: number, launchId?: string) {
     const now = new Date().toISOString();
@@ -140,7 +160,7 @@ export async function startHarness(options: { env?: Record<string, string>; inst
       workflowName: 'CI',
       labels,
       state: launchId ? 'launched' : 'queued',
-      clusterUser: 'alice',
+      clusterUser: CLUSTER_USER,
       profile,
       ...(launchId ? { launchId } : {}),
       runnerName: null,
@@ -149,7 +169,7 @@ export async function startHarness(options: { env?: Record<string, string>; inst
       firstDeliveryId: randomUUID(),
     };
     await jobs.create(job);
-    poolOfJob.set(jobId, { repository, profile });
+    poolOfJob.set(jobId, { repository, profile, clusterUser: CLUSTER_USER });
   }
 
   const harness: Harness = {
@@ -181,7 +201,7 @@ export async function startHarness(options: { env?: Record<string, string>; inst
         repository,
         repositoryUrl: `https://github.com/${repository}`,
         installationId,
-        clusterUser: 'alice',
+        clusterUser: CLUSTER_USER,
         profile,
         labels,
         forWorkflowJobId: jobId,
@@ -192,7 +212,8 @@ export async function startHarness(options: { env?: Record<string, string>; inst
       };
       await launches.create(launch);
       if (!poolOfJob.has(jobId)) await createJob(repository, profile, labels, jobId, id);
-      if (launchOptions.queued ?? true) await demand.addQueuedJob({ repository, profile }, jobId);
+      await mapToAlice(repository);
+      if (launchOptions.queued ?? true) await demand.addQueuedJob({ repository, profile, clusterUser: CLUSTER_USER }, jobId);
       const { token } = await (launchOptions.signer ?? signer).sign({
         sub: id,
         repository,
@@ -200,7 +221,7 @@ export async function startHarness(options: { env?: Record<string, string>; inst
         workflowJobId: jobId,
         labels,
         runnerName: launch.runnerName,
-        clusterUser: 'alice',
+        clusterUser: CLUSTER_USER,
         installationId,
         profile,
       });
@@ -212,7 +233,8 @@ export async function startHarness(options: { env?: Record<string, string>; inst
       const profile = jobOptions.profile ?? 'default';
       const jobId = jobOptions.workflowJobId ?? ++nextJobId;
       await createJob(repository, profile, DEFAULT_LABELS, jobId);
-      await demand.addQueuedJob({ repository, profile }, jobId);
+      await mapToAlice(repository);
+      await demand.addQueuedJob({ repository, profile, clusterUser: CLUSTER_USER }, jobId);
       return jobId;
     },
 
