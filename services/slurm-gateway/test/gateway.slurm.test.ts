@@ -142,6 +142,8 @@ describe('a valid launch', () => {
       });
       assert.equal(retry.status, 200);
       assert.equal(((await retry.json()) as { jobId: number }).jobId, first.body.jobId);
+      const status = await fetch(`${restarted.url}/runner/${claims.runnerName}`, { headers: { 'auth-token': restarted.secret } });
+      assert.equal(((await status.json()) as { jobId: number }).jobId, first.body.jobId, 'GET knows it too');
       assert.deepEqual(await slurmJobsNamed(claims.runnerName), [String(first.body.jobId)]);
     } finally {
       await restarted.close();

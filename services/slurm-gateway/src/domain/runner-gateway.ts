@@ -143,17 +143,14 @@ export class RunnerGateway {
     return this.queueRead;
   }
 
-  /** The runner's job: the one remembered, else the newest Slurm has of that name. */
+  /**
+   * The runner's job, as this process knows it (it read the queue once; see `findOwnJob`).
+   * A name it does not know is unknown: answering it never costs a listing of the queue.
+   */
   private async lookup(runnerName: string): Promise<SlurmJob | null> {
+    await this.learnQueue();
     const remembered = this.known.get(runnerName);
-    if (remembered) {
-      const job = await this.deps.slurm.getJob(remembered.jobId, remembered.user);
-      if (job) return job;
-    }
-    const jobs = (await this.deps.slurm.findJobs()).filter((job) => job.name === runnerName);
-    // Only jobs this gateway would have made: a runner name's job carries a launch id comment.
-    const candidates = jobs.filter((job) => job.comment !== '').sort((a, b) => b.jobId - a.jobId);
-    return candidates.at(0) ?? null;
+    return remembered ? this.deps.slurm.getJob(remembered.jobId, remembered.user) : null;
   }
 
   async status(runnerName: string): Promise<StatusOutcome> {
