@@ -12,6 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SlurmJobReport } from '../../src/domain/slurm-observation.ts';
 
 export type GatewayMode =
   | { kind: 'accept' }
@@ -29,19 +30,12 @@ export interface RecordedStart {
 }
 
 /** A Slurm job the fake submitted: one per accepted start (munge), or per runner name (ours). */
-export interface FakeSlurmJob {
+/** What `GET /runner/:runnerName` answers of it: a test sets state, reason, times as Slurm would. */
+export interface FakeSlurmJob extends SlurmJobReport {
   jobId: number;
   runnerName: string;
   /** The start request that submitted it; its `launcherToken` is what the job's runner would send the broker. */
   body: Record<string, string>;
-  state: string;
-  /** What `GET /runner/:runnerName` says besides the state; a test sets these as Slurm would. */
-  reason?: string | null;
-  nodes?: string | null;
-  exitCode?: number | null;
-  startedAt?: string | null;
-  endedAt?: string | null;
-  cpus?: number | null;
 }
 
 export interface RecordedRunnerCall {
