@@ -66,7 +66,7 @@ function sentinelOptions(target: RedisTarget): RedisOptions {
     enableTLSForSentinelMode: /^rediss:/i.test(target.url),
     // Not ioredis's `failoverDetector`: in 5.11, a +switch-master that arrives while the client
     // is reconnecting ends the client for good ("Connection is closed.", status `end`), seen in
-    // the failover test. A primary cut off by the network is the servers' own guard's to stop
+    // the failover test. A primary cut off by the network is stopped by the servers' own guard
     // (min-replicas-to-write, docs/deployment.md), and WAIT refuses what it alone holds.
     // A failover takes seconds: ask the sentinels again soon rather than every 2 s.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 500),
