@@ -37,6 +37,7 @@ import { authenticate, SESSION_COOKIE, type AuthSettings } from './http/auth.ts'
 import { configRoutes } from './http/config.routes.ts';
 import { eventRoutes } from './http/events.routes.ts';
 import { githubLinkRoutes } from './http/github-link.routes.ts';
+import { mappingRoutes } from './http/mapping.routes.ts';
 import { operatorRoutes } from './http/operator.routes.ts';
 import { queueDashboard } from './http/queue-dashboard.ts';
 import { repositoryRoutes } from './http/repositories.routes.ts';
@@ -237,6 +238,7 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
       githubWebUrl: deps.githubWebUrl,
       changes: listChanges,
     });
+    await api.register(mappingRoutes, { mapping: deps.stores.mapping, githubWebUrl: deps.githubWebUrl, changes: listChanges });
     await api.register(operatorRoutes, {
       ...deps.stores,
       queues: deps.queues,

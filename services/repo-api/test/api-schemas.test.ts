@@ -9,11 +9,14 @@ import type {
   GitHubLinkStatus,
   Installation,
   Launch,
+  MappingImported,
+  MappingUser,
   Me,
   PublicConfig,
   QueueSummary,
   RepositoryEntry,
   SessionCreated,
+  UserSummary,
   WorkflowJobRecord,
 } from '@gha-slurm/core/api/types';
 import type { AuditEntry as StoredAuditEntry } from '@gha-slurm/core/stores/repository-mapping.store';
@@ -22,12 +25,15 @@ import {
   githubLinkStatusSchema,
   installationListSchema,
   launchSchema,
+  mappingDocumentSchema,
+  mappingImportedSchema,
   meSchema,
   publicConfigSchema,
   queueListSchema,
   repositoryListSchema,
   sessionCreatedSchema,
   SHARED_SCHEMAS,
+  userListSchema,
   workflowJobSchema,
 } from '@gha-slurm/core/api/schemas';
 
@@ -52,11 +58,14 @@ const session: Exact<SessionCreated, typeof sessionCreatedSchema> = true;
 const queue: Exact<QueueSummary['counts'], typeof queueListSchema.properties.queues.items.properties.counts> = true;
 const installation: Exact<Installation, typeof installationListSchema.properties.installations.items> = true;
 const audit: Exact<AuditEntry, typeof auditListSchema.properties.entries.items> = true;
+const userSummary: Exact<UserSummary, typeof userListSchema.properties.users.items> = true;
+const mappingUser: Exact<MappingUser, typeof mappingDocumentSchema.properties.users.items> = true;
+const mappingImported: Exact<MappingImported, typeof mappingImportedSchema> = true;
 // The audit entries the store returns are the ones the API promises.
 const storedAudit: AuditEntry = {} as StoredAuditEntry;
 
 test('every shared schema has a distinct $id and every API type is described by its schema', () => {
-  assert.ok([job, launch, repository, me, githubLink, githubAccount, config, session, queue, installation, audit].every(Boolean));
+  assert.ok([job, launch, repository, me, githubLink, githubAccount, config, session, queue, installation, audit, userSummary, mappingUser, mappingImported].every(Boolean));
   assert.ok(storedAudit !== undefined);
   const ids = SHARED_SCHEMAS.map((schema) => schema.$id);
   assert.equal(new Set(ids).size, ids.length);

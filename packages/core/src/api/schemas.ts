@@ -444,6 +444,72 @@ export const auditListSchema = {
   required: ['entries', 'next'],
 } as const;
 
+export const userListSchema = {
+  $id: 'UserList',
+  type: 'object',
+  properties: {
+    users: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          username: { type: 'string' },
+          repositories: { type: 'integer', description: 'How many repositories run their CI under this account' },
+        },
+        required: ['username', 'repositories'],
+      },
+    },
+    total: { type: 'integer', description: 'Users with repositories, whatever the search' },
+  },
+  required: ['users', 'total'],
+} as const;
+
+export const mappingDocumentSchema = {
+  $id: 'MappingDocument',
+  type: 'object',
+  description: 'The whole mapping: every user and their repositories. An export reads back as an import unchanged.',
+  properties: {
+    users: {
+      type: 'array',
+      maxItems: 100_000,
+      items: {
+        type: 'object',
+        properties: {
+          username: { type: 'string', maxLength: 64, description: 'A cluster (POSIX) account name' },
+          repositories: {
+            type: 'array',
+            items: { type: 'string', maxLength: 300 },
+            description: 'Repository URLs or owner/name; each repository once in the whole document',
+          },
+        },
+        required: ['username', 'repositories'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['users'],
+  additionalProperties: false,
+} as const;
+
+export const mappingImportedSchema = {
+  $id: 'MappingImported',
+  type: 'object',
+  properties: {
+    users: { type: 'integer', description: 'Users with repositories after the import' },
+    repositories: { type: 'integer' },
+    changedUsers: { type: 'array', items: { type: 'string' }, description: 'Users whose list changed; each has an audit entry' },
+  },
+  required: ['users', 'repositories', 'changedUsers'],
+} as const;
+
+export const userListQuerySchema = {
+  type: 'object',
+  properties: {
+    search: { type: 'string', maxLength: 64, description: 'Part of a user name, or of one of their repositories (owner/name)' },
+  },
+  additionalProperties: false,
+} as const;
+
 /** Query strings. Fastify coerces their values to the types given here. */
 export const jobListQuerySchema = {
   type: 'object',
@@ -517,4 +583,7 @@ export const SHARED_SCHEMAS = [
   queueListSchema,
   installationListSchema,
   auditListSchema,
+  userListSchema,
+  mappingDocumentSchema,
+  mappingImportedSchema,
 ] as const;

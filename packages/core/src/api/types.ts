@@ -255,6 +255,42 @@ export interface AuditList {
   next: string | null;
 }
 
+// ---- users and the whole mapping (admin) ------------------------------------------------
+
+/** One user who has repositories, as `GET /api/users` lists them. */
+export interface UserSummary {
+  username: string;
+  /** How many repositories run their CI under this account. */
+  repositories: number;
+}
+
+/** `GET /api/users?search=` (admin): every user with repositories, by name. */
+export interface UserList {
+  users: UserSummary[];
+  /** Users with repositories, whatever the search. */
+  total: number;
+}
+
+/** One user's whole list in an export or import. */
+export interface MappingUser {
+  username: string;
+  /** Repository URLs (or owner/name in an import). */
+  repositories: string[];
+}
+
+/** `GET /api/mappings` answers, and `PUT /api/mappings` takes, the whole mapping. */
+export interface MappingDocument {
+  users: MappingUser[];
+}
+
+/** `PUT /api/mappings`: what the import replaced. */
+export interface MappingImported {
+  users: number;
+  repositories: number;
+  /** Users whose list changed (each has an audit entry). */
+  changedUsers: string[];
+}
+
 /**
  * `GET /api/events` is a server-sent-events stream: `event: change` with a `ChangeNotice` as
  * its data for every job and launch change the caller may see, and comment lines as

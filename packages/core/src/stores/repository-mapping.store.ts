@@ -100,6 +100,13 @@ export type VerifiedReplaceResult = ReplaceResult | { kind: 'unverified'; reposi
 
 export type { AuditEntry } from '../domain/audit-entry.ts';
 
+/** One user's whole list, as `all()` gives it. */
+export interface MappingEntry {
+  user: string;
+  /** Canonical repository URLs, sorted. */
+  repositories: string[];
+}
+
 export interface RepositoryOwner {
   clusterUser: string;
   url: string;
@@ -271,6 +278,78 @@ export class RepositoryMappingStore {
       const [owner = '', name = ''] = key.split('/');
       return { owner, name, fullName: key, key, url };
     });
+  }
+
+  /** The whole mapping: every user with repositories, each list sorted (as canonical URLs). */
+  async all(): Promise<MappingEntry[]> {
+    const [owners, urls] = await Promise.all([this.redis.hgetall(this.keys.repositoryOwner), this.redis.hgetall(this.keys.repositoryUrl)]);
+    const byUser = new Map<string, string[]>();
+    for (const [key, user] of Object.entries(owners)) {
+      const list = byUser.get(user) ?? [];
+      list.push(urls[key] ?? `https://github.com/${key}`);
+      byUser.set(user, list);
+    }
+    return [...byUser.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([user, repositories]) => ({ user, repositories: repositories.sort((a, b) => a.localeCompare(b)) }));
+  }
+
+  /**
+   * Replaces the whole mapping with `mapping` in one step: users not in it lose every
+   * repository, and each user whose list changed gets one audit entry. Callers pass a mapping
+   * already validated as a whole (each repository under one user, once). Concurrent changes
+   * to any list make the step start again on what they left, so none is lost unaudited.
+   */
+  async replaceAll(mapping: Array<{ user: string; repositories: RepositoryName[] }>, change: MappingChange): Promise<{ changedUsers: string[] }> {
+    const wanted = new Map(mapping.filter((entry) => entry.repositories.length > 0).map((entry) => [entry.user, entry.repositories]));
+    const connection = this.redis.duplicate();
+    try {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        // Every list write adds to the audit stream, so watching it (and the user set) sees them all.
+        await connection.watch(this.keys.mappingAudit, this.keys.mappedUsers, this.keys.repositoryOwner);
+        const before = await this.currentLists(connection);
+        const at = new Date().toISOString();
+        const transaction = connection.multi();
+        for (const user of before.keys()) transaction.del(this.keys.userRepositories(user));
+        transaction.del(this.keys.repositoryOwner, this.keys.repositoryUrl, this.keys.mappedUsers);
+        for (const [user, repositories] of wanted) {
+          transaction.sadd(this.keys.userRepositories(user), ...repositories.map((repository) => repository.key));
+          transaction.hset(this.keys.repositoryOwner, ...repositories.flatMap((repository) => [repository.key, user]));
+          transaction.hset(this.keys.repositoryUrl, ...repositories.flatMap((repository) => [repository.key, repository.url]));
+          transaction.sadd(this.keys.mappedUsers, user);
+        }
+        const changedUsers: string[] = [];
+        for (const user of [...new Set([...before.keys(), ...wanted.keys()])].sort()) {
+          const old = (before.get(user) ?? []).sort((a, b) => a.localeCompare(b));
+          const now = (wanted.get(user) ?? []).map((repository) => repository.url).sort((a, b) => a.localeCompare(b));
+          if (old.length === now.length && old.every((url, index) => url === now[index])) continue;
+          changedUsers.push(user);
+          transaction.xadd(this.keys.mappingAudit, 'MAXLEN', '~', '100000', '*',
+            'user', user, 'actor', change.actor, 'at', at, 'reason', change.reason, 'before', old.join('\n'), 'after', now.join('\n'));
+        }
+        const result = await this.acknowledged(() => transaction.exec(), connection);
+        if (result === null) continue; // a list changed meanwhile: read them again
+        const failed = result.find(([error]) => error);
+        if (failed) throw failed[0];
+        return { changedUsers };
+      }
+      throw new Error('the repository lists kept changing during the import; try again');
+    } finally {
+      connection.disconnect();
+    }
+  }
+
+  /** Every user's list as canonical URLs, read on `connection` (inside a WATCH). */
+  private async currentLists(connection: Redis): Promise<Map<string, string[]>> {
+    const [owners, urls] = await Promise.all([connection.hgetall(this.keys.repositoryOwner), connection.hgetall(this.keys.repositoryUrl)]);
+    const users = await connection.smembers(this.keys.mappedUsers);
+    const lists = new Map<string, string[]>(users.map((user) => [user, []]));
+    for (const [key, user] of Object.entries(owners)) {
+      const list = lists.get(user) ?? [];
+      list.push(urls[key] ?? `https://github.com/${key}`);
+      lists.set(user, list);
+    }
+    return lists;
   }
 
   /** Audit entries, newest first. */
