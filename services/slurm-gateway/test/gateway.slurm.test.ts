@@ -74,7 +74,7 @@ after(async () => {
 
 describe('a valid launch', () => {
   it('becomes one Slurm job that runs as the token\'s user with the resources asked for, and its script asks the broker', async () => {
-    const { claims, token, body } = await signedStart({}, { partition: 'batch', cpus: '2', memory: '150', duration: '7' });
+    const { claims, token, body } = await signedStart({}, { partition: 'batch', cpus: '2', memory: '150', duration: '7', exclusive: 'true' });
     const answer = await start(body);
     assert.equal(answer.status, 201, JSON.stringify(answer.body));
     assert.equal(answer.body.runnerName, claims.runnerName);
@@ -108,6 +108,7 @@ describe('a valid launch', () => {
     assert.match(shown, new RegExp(`Comment=${claims.sub}\\b`));
     assert.match(shown, /TimeLimit=00:07:00/);
     assert.match(shown, /Requeue=0/);
+    assert.match(shown, /OverSubscribe=NO/, 'exclusive: the node is not shared');
   });
 
   it('asked again for the same runner answers 200 with the same job and submits nothing', async () => {

@@ -19,7 +19,7 @@ const spec: RunnerJobSpec = {
 };
 
 describe('submit bodies', () => {
-  it('v0.0.38: an environment object, plain numbers, exclusive "true", gres, no_requeue (keys are sbatch options)', () => {
+  it('v0.0.38: an environment object, plain numbers, exclusive "exclusive", gres, no_requeue (keys are sbatch options)', () => {
     assert.deepEqual(submitBody('v0.0.38', spec), {
       script: spec.script,
       job: {
@@ -36,7 +36,7 @@ describe('submit bodies', () => {
         cpus_per_task: 4,
         memory_per_node: 8192,
         time_limit: 120,
-        exclusive: 'true',
+        exclusive: 'exclusive',
         gres: 'gpu:1',
       },
     });

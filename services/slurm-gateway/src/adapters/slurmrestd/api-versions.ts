@@ -5,8 +5,8 @@
  * `{set, infinite, number}`, a state became a list of flags, an exit code an object).
  *
  * - v0.0.38 (Slurm 21.08, 22.05): each job key is an sbatch option (so `no_requeue: true`,
- *   not `requeue: false`), environment an object, plain numbers, `exclusive: "true"`, `gres`
- *   a string, exit codes as the raw wait status.
+ *   not `requeue: false`, and `exclusive: "exclusive"`), environment an object, plain
+ *   numbers, `gres` a string, exit codes as the raw wait status.
  * - v0.0.39 (23.02, 23.11): environment a list of `NAME=value`, `{set, number}` for
  *   memory and time limit, `shared: ["none"]` for exclusive, `tres_per_node` for gres.
  * - v0.0.40 (23.11, 24.05), v0.0.41 (24.05, 24.11): as v0.0.39 for requests; answers give
@@ -82,7 +82,9 @@ export function submitBody(version: ApiVersion, spec: RunnerJobSpec): Record<str
   if (resources.timeLimitMinutes !== undefined) job.time_limit = modern ? setNumber(resources.timeLimitMinutes) : resources.timeLimitMinutes;
   if (resources.exclusive !== undefined) {
     if (modern) job.shared = resources.exclusive ? ['none'] : ['oversubscribe'];
-    else job.exclusive = resources.exclusive ? 'true' : 'false';
+    // v0.0.38's own document says "true"/"false", but the key is sbatch's --exclusive, which
+    // takes exclusive|oversubscribe|user|mcs and refuses "true" (seen on slurmrestd 22.05).
+    else job.exclusive = resources.exclusive ? 'exclusive' : 'oversubscribe';
   }
   if (resources.gres) {
     if (modern) job.tres_per_node = gresAsTres(resources.gres);
