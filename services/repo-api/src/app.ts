@@ -20,6 +20,7 @@ import type { Logger } from '@gha-slurm/core/logger';
 import { redisKey } from '@gha-slurm/core/queues';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
+import { UsageStore } from '@gha-slurm/core/stores/usage.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import type {
   Authenticator,
@@ -39,6 +40,7 @@ import { eventRoutes } from './http/events.routes.ts';
 import { githubLinkRoutes } from './http/github-link.routes.ts';
 import { mappingRoutes } from './http/mapping.routes.ts';
 import { operatorRoutes } from './http/operator.routes.ts';
+import { overviewRoutes } from './http/overview.routes.ts';
 import { queueDashboard } from './http/queue-dashboard.ts';
 import { repositoryRoutes } from './http/repositories.routes.ts';
 import { sessionRoutes } from './http/session.routes.ts';
@@ -50,6 +52,8 @@ export interface RepoApiStores {
   mapping: RepositoryMappingStore;
   jobs: WorkflowJobStore;
   launches: LaunchStore;
+  /** CPU time of ended Slurm jobs, written by the dispatcher's observer. */
+  usage: UsageStore;
 }
 
 export function createStores(redis: Redis, prefix: string, retentionSeconds?: number): RepoApiStores {
@@ -57,6 +61,7 @@ export function createStores(redis: Redis, prefix: string, retentionSeconds?: nu
     mapping: new RepositoryMappingStore(redis, prefix),
     jobs: new WorkflowJobStore(redis, prefix, retentionSeconds),
     launches: new LaunchStore(redis, prefix, retentionSeconds),
+    usage: new UsageStore(redis, prefix),
   };
 }
 
@@ -245,6 +250,12 @@ export async function buildRepoApiApp(deps: RepoApiDependencies): Promise<Fastif
       retries: deps.launchRetries,
       installations: deps.github,
       githubWebUrl: deps.githubWebUrl,
+    });
+    await api.register(overviewRoutes, {
+      jobs: deps.stores.jobs,
+      launches: deps.stores.launches,
+      usage: deps.stores.usage,
+      queues: deps.queues,
     });
   });
   await app.register(eventRoutes, {

@@ -353,6 +353,20 @@ export const launchRetryAcceptedSchema = {
 
 export const QUEUE_COUNT_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
 
+const queueCountsSchema = {
+  type: 'object',
+  properties: {
+    waiting: { type: 'integer' },
+    active: { type: 'integer' },
+    delayed: { type: 'integer' },
+    completed: { type: 'integer' },
+    failed: { type: 'integer' },
+    prioritized: { type: 'integer' },
+    'waiting-children': { type: 'integer' },
+  },
+  required: QUEUE_COUNT_STATES,
+} as const;
+
 export const queueListSchema = {
   $id: 'QueueList',
   type: 'object',
@@ -363,19 +377,7 @@ export const queueListSchema = {
         type: 'object',
         properties: {
           name: { type: 'string' },
-          counts: {
-            type: 'object',
-            properties: {
-              waiting: { type: 'integer' },
-              active: { type: 'integer' },
-              delayed: { type: 'integer' },
-              completed: { type: 'integer' },
-              failed: { type: 'integer' },
-              prioritized: { type: 'integer' },
-              'waiting-children': { type: 'integer' },
-            },
-            required: QUEUE_COUNT_STATES,
-          },
+          counts: queueCountsSchema,
         },
         required: ['name', 'counts'],
       },
@@ -510,6 +512,111 @@ export const userListQuerySchema = {
   additionalProperties: false,
 } as const;
 
+export const USAGE_GROUPINGS = ['repository', 'user', 'profile'] as const;
+
+export const usageListSchema = {
+  $id: 'UsageList',
+  type: 'object',
+  description: 'CPU-hours and jobs of ended runner jobs, as Slurm reported them, per repository, cluster user or profile, largest first',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          key: { type: 'string', description: 'The repository (owner/name), cluster user or profile' },
+          jobs: { type: 'integer', description: 'Slurm jobs that ended since `since`' },
+          cpuHours: { type: 'number', description: "CPUs × Slurm's elapsed time, in hours" },
+        },
+        required: ['key', 'jobs', 'cpuHours'],
+      },
+    },
+    by: { type: 'string', enum: USAGE_GROUPINGS },
+    since: isoTime,
+  },
+  required: ['items', 'by', 'since'],
+} as const;
+
+export const QUEUE_HEALTH = ['ok', 'backlog', 'failed'] as const;
+
+const waitPercentilesSchema = {
+  type: 'object',
+  properties: {
+    jobs: { type: 'integer', description: 'Jobs that started running in the window' },
+    p50Ms: { type: ['integer', 'null'], description: 'Median time from queued to running (ms); null without jobs' },
+    p95Ms: { type: ['integer', 'null'], description: '95th percentile (ms); null without jobs' },
+  },
+  required: ['jobs', 'p50Ms', 'p95Ms'],
+} as const;
+
+export const overviewSchema = {
+  $id: 'Overview',
+  type: 'object',
+  description: "The admins' landing page: what waits and runs now, queue health, the last day by hour, wait times per profile",
+  properties: {
+    generatedAt: isoTime,
+    now: {
+      type: 'object',
+      properties: {
+        jobsWaiting: { type: 'integer', description: 'Jobs no runner took yet (waiting for approval, queued, launching, launched)' },
+        launchesInFlight: { type: 'integer', description: 'Launches whose runner has not taken a job yet (pending, submitted, granted)' },
+        runnersRunning: { type: 'integer', description: 'Launches whose runner is running a job' },
+        deadLetters: { type: 'integer', description: 'Dead-lettered launches waiting for an admin' },
+      },
+      required: ['jobsWaiting', 'launchesInFlight', 'runnersRunning', 'deadLetters'],
+    },
+    queues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          counts: queueCountsSchema,
+          health: { type: 'string', enum: QUEUE_HEALTH, description: 'failed: jobs failed for good (look at them); backlog: more than 100 waiting; ok otherwise' },
+        },
+        required: ['name', 'counts', 'health'],
+      },
+    },
+    hourly: {
+      type: 'array',
+      description: 'The last 24 hours, oldest first, one entry per clock hour (the last is the current hour)',
+      items: {
+        type: 'object',
+        properties: {
+          hour: { ...isoTime, description: 'Start of the hour' },
+          launches: { type: 'integer', description: 'Launches created in that hour' },
+          completions: { type: 'integer', description: 'Jobs completed in that hour' },
+        },
+        required: ['hour', 'launches', 'completions'],
+      },
+    },
+    waitTimes: {
+      type: 'array',
+      description: 'Per runner profile, from queued on GitHub to running, for jobs that started running in the last day and week',
+      items: {
+        type: 'object',
+        properties: {
+          profile: { type: 'string' },
+          day: waitPercentilesSchema,
+          week: waitPercentilesSchema,
+        },
+        required: ['profile', 'day', 'week'],
+      },
+    },
+    sample: {
+      type: 'object',
+      description: 'What was read: the last week of job records and the newest launch records, each up to a bound',
+      properties: {
+        jobs: { type: 'integer' },
+        launches: { type: 'integer' },
+        truncated: { type: 'boolean', description: 'A bound was reached: the figures leave out the oldest records' },
+      },
+      required: ['jobs', 'launches', 'truncated'],
+    },
+  },
+  required: ['generatedAt', 'now', 'queues', 'hourly', 'waitTimes', 'sample'],
+} as const;
+
 /** Query strings. Fastify coerces their values to the types given here. */
 export const jobListQuerySchema = {
   type: 'object',
@@ -549,6 +656,16 @@ export const auditQuerySchema = {
   additionalProperties: false,
 } as const;
 
+export const usageQuerySchema = {
+  type: 'object',
+  properties: {
+    by: { type: 'string', enum: USAGE_GROUPINGS, description: 'What to sum per: repository, user (cluster user) or profile' },
+    since: { ...isoTime, description: 'Slurm jobs that ended at or after this time (default: 7 days ago)' },
+  },
+  required: ['by'],
+  additionalProperties: false,
+} as const;
+
 export const jobIdParamsSchema = {
   type: 'object',
   properties: { id: { type: 'integer', minimum: 1 } },
@@ -583,6 +700,8 @@ export const SHARED_SCHEMAS = [
   queueListSchema,
   installationListSchema,
   auditListSchema,
+  usageListSchema,
+  overviewSchema,
   userListSchema,
   mappingDocumentSchema,
   mappingImportedSchema,

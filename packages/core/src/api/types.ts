@@ -298,3 +298,69 @@ export interface MappingImported {
  * cookie (`EventSource`).
  */
 export type ChangeEvent = ChangeNotice;
+
+// ---- usage and the overview -------------------------------------------------------------
+
+/** What `/api/usage` sums per: a repository (`owner/name`), a cluster user, or a runner profile. */
+export type UsageGrouping = 'repository' | 'user' | 'profile';
+
+/** `GET /api/usage` query string. `since`: an ISO time (default: 7 days ago). */
+export interface UsageQuery {
+  by: UsageGrouping;
+  since?: string;
+}
+
+export interface UsageTotal {
+  key: string;
+  /** Slurm jobs that ended since `since`. */
+  jobs: number;
+  /** CPUs × Slurm's elapsed time, in hours. */
+  cpuHours: number;
+}
+
+/**
+ * `GET /api/usage`: CPU-hours and jobs of ended runner jobs, largest first. An admin sees every
+ * user's; anyone else only the Slurm jobs that ran under their own cluster account.
+ */
+export interface UsageList {
+  items: UsageTotal[];
+  by: UsageGrouping;
+  /** The start of the window, as an ISO time. */
+  since: string;
+}
+
+/** ok; backlog: more than a hundred jobs waiting; failed: jobs failed for good that someone should look at. */
+export type QueueHealth = 'ok' | 'backlog' | 'failed';
+
+export interface QueueHealthSummary extends QueueSummary {
+  health: QueueHealth;
+}
+
+export interface WaitPercentiles {
+  /** Jobs that started running in the window. */
+  jobs: number;
+  /** Time from queued on GitHub to running, in ms; null without jobs. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** `GET /api/overview` (admin): the admins' landing page. */
+export interface Overview {
+  generatedAt: string;
+  now: {
+    /** Jobs no runner took yet: waiting for approval, queued, launching, launched. */
+    jobsWaiting: number;
+    /** Launches whose runner has not taken a job yet: pending, submitted, granted. */
+    launchesInFlight: number;
+    /** Launches whose runner is running a job. */
+    runnersRunning: number;
+    deadLetters: number;
+  };
+  queues: QueueHealthSummary[];
+  /** The last 24 clock hours, oldest first; the last entry is the current hour. */
+  hourly: Array<{ hour: string; launches: number; completions: number }>;
+  /** Per runner profile: queued to running, for jobs that started running in the last day and week. */
+  waitTimes: Array<{ profile: string; day: WaitPercentiles; week: WaitPercentiles }>;
+  /** How many records were read; `truncated` when a bound left the oldest out. */
+  sample: { jobs: number; launches: number; truncated: boolean };
+}

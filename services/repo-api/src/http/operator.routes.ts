@@ -23,7 +23,6 @@ import {
   jobListQuerySchema,
   launchIdParamsSchema,
   launchListQuerySchema,
-  QUEUE_COUNT_STATES,
 } from '@gha-slurm/core/api/schemas';
 import { appendBounded } from '@gha-slurm/core/domain/launch';
 import { InvalidRepositoryName, parseRepositoryName, repositoryKey } from '@gha-slurm/core/domain/repository-name';
@@ -37,6 +36,7 @@ import type { InstallationDirectory, LaunchRetryQueue } from '../domain/ports.ts
 import { fullNameOfUrl } from '../domain/repository-list.ts';
 import { mayHaveFailedLaunch, viewOfJob } from '../domain/job-view.ts';
 import { GitHubRequestFailed } from '../adapters/github-installations.ts';
+import { queueCounts } from '../adapters/queue-counts.ts';
 import { principalOf, requireAdmin } from './auth.ts';
 import { bearerSecurity, errorResponses } from './route-schemas.ts';
 
@@ -217,14 +217,7 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     },
   }, async (request): Promise<QueueList> => {
     requireAdmin(request, 'see the queues');
-    const queues = await Promise.all(options.queues.map(async (queue) => {
-      const counts = await queue.getJobCounts(...QUEUE_COUNT_STATES);
-      return {
-        name: queue.name,
-        counts: Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, counts[state] ?? 0])) as QueueList['queues'][number]['counts'],
-      };
-    }));
-    return { queues };
+    return { queues: await queueCounts(options.queues) };
   });
 
   app.get('/api/installations', {
