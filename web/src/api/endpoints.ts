@@ -20,6 +20,7 @@ import type {
   RepositoryList,
   ReplaceRepositoriesRequest,
   SessionCreated,
+  UserList,
 } from '@gha-slurm/core/api/types';
 import { query, type ApiClient } from './client.ts';
 
@@ -38,6 +39,7 @@ export const queryKeys = {
   queues: ['queues'] as const,
   audit: (filter: AuditQuery) => ['audit', filter] as const,
   allAudit: ['audit'] as const,
+  users: (search: string) => ['users', search] as const,
 };
 
 export async function fetchConfig(): Promise<PublicConfig> {
@@ -70,6 +72,7 @@ export function endpoints(api: ApiClient) {
     retryLaunch: (id: string) => api.post<LaunchRetryAccepted>(`/api/launches/${encodeURIComponent(id)}/retry`),
     queues: () => api.get<QueueList>('/api/queues'),
     audit: (filter: AuditQuery) => api.get<AuditList>(`/api/audit${query({ ...filter })}`),
+    users: (search: string) => api.get<UserList>(`/api/users${query({ search: search || undefined })}`),
   };
 }
 
