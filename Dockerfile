@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
 #
-# One image for the four services. Which one runs is the command, the same one the tests and
+# One image for the services. Which one runs is the command, the same one the tests and
 # `npm run start -w services/<name>` run:
 #
 #   node --import tsx services/<name>/src/main.ts        (webhook-ingest, token-broker,
-#                                                          repo-api, dispatcher)
+#                                                          repo-api, dispatcher, and on the
+#                                                          cluster side slurm-gateway:
+#                                                          services/slurm-gateway/deploy/)
 #
 # or, with this image's default command, `docker run -e SERVICE=<name> ...`.
 # There is no compile step: the services run their TypeScript through tsx, which is why tsx
@@ -74,7 +76,7 @@ COPY --from=web-build /app/web/dist web/dist
 # `node healthcheck.mjs [url]`; without a url it asks http://127.0.0.1:<port>/readyz, the port
 # being $PORT or the default port of $SERVICE. (The image has no curl; Node has fetch.)
 COPY <<'EOF' /usr/local/lib/gha-slurm/healthcheck.mjs
-const DEFAULT_PORTS = { 'webhook-ingest': 3001, 'token-broker': 3002, 'repo-api': 3003, dispatcher: 3004 };
+const DEFAULT_PORTS = { 'webhook-ingest': 3001, 'token-broker': 3002, 'repo-api': 3003, dispatcher: 3004, 'slurm-gateway': 3005 };
 const port = process.env.PORT || DEFAULT_PORTS[process.env.SERVICE ?? ''];
 const url = process.argv[2] || (port ? `http://127.0.0.1:${port}/readyz` : '');
 if (!url) {
@@ -93,8 +95,8 @@ EOF
 
 # Code and dependencies belong to root: the user that runs them can read them, not change them.
 USER node
-EXPOSE 3001 3002 3003 3004
+EXPOSE 3001 3002 3003 3004 3005
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/usr/local/lib/gha-slurm/healthcheck.mjs"]
 # exec: node becomes the process that receives SIGTERM and drains before it exits.
-CMD ["sh", "-c", "exec node --import tsx \"services/${SERVICE:?set SERVICE to webhook-ingest, token-broker, repo-api or dispatcher}/src/main.ts\""]
+CMD ["sh", "-c", "exec node --import tsx \"services/${SERVICE:?set SERVICE to webhook-ingest, token-broker, repo-api, dispatcher or slurm-gateway}/src/main.ts\""]
