@@ -28,6 +28,7 @@ import { createDispatcherMetrics } from './metrics.ts';
 import { createReconcilerMetrics, type ReconcilerContext, type ReconcilerSettings } from './reconciler/context.ts';
 import type { ReconcileGitHub } from './reconciler/github-port.ts';
 import { createReconcilerWorker, scheduleReconciler } from './jobs/reconciler.worker.ts';
+import { createOwnerChangesFollower } from './jobs/owner-changes.follower.ts';
 import { createSlurmObserverWorker, scheduleSlurmObserver } from './jobs/slurm-observer.worker.ts';
 import { createObserverMetrics, DEFAULT_OBSERVER_SETTINGS, type ObserverContext, type ObserverSettings } from './application/observe-launches.ts';
 import type { Queue } from 'bullmq';
@@ -135,6 +136,9 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
     worker.on('error', (error) => deps.logger.error({ queue: worker.name, err: error }, 'worker error'));
   }
 
+  // A repository that changes hands takes its launches along (a blocking read: its own connection).
+  const ownerChanges = createOwnerChangesFollower(context, deps.workerRedis.duplicate(), prefix);
+
   const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
   installErrorHandler(http);
   await http.register(healthPlugin, { registry: deps.registry, checks: [{ name: 'redis', check: () => redis.ping() }] });
@@ -148,10 +152,11 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
     async start() {
       if (deps.reconciler) reconcileQueue = await scheduleReconciler(redis, prefix, deps.reconciler.intervalsMs);
       if (deps.observer) observerQueue = await scheduleSlurmObserver(redis, prefix, deps.observer.tickMs);
+      await ownerChanges.start();
       for (const worker of workers) void worker.run();
     },
     async close() {
-      await Promise.all(workers.map((worker) => worker.close()));
+      await Promise.all([...workers.map((worker) => worker.close()), ownerChanges.close()]);
       await launchQueue.queue.close();
       await reconcileQueue?.close();
       await observerQueue?.close();

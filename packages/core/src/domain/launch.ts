@@ -51,7 +51,7 @@ export interface LaunchEvent {
   at: string;
   kind: 'created' | 'gateway-accepted' | 'gateway-failed' | 'dead-lettered' | 'retried'
     | 'token-granted' | 'token-refused' | 'token-failed' | 'job-taken' | 'job-completed' | 'lost-job'
-    | 'abandoned' | 'runner-gone'
+    | 'abandoned' | 'runner-gone' | 'owner-changed'
     | 'slurm-pending' | 'slurm-running' | 'slurm-ended' | 'slurm-cancelled';
   detail?: string;
 }

@@ -26,7 +26,7 @@ export class WorkflowJobStore {
   private readonly keys;
   private readonly records: VersionedRecordStore<WorkflowJobRecord>;
 
-  constructor(redis: Redis, prefix: string, retentionSeconds = DEFAULT_RETENTION_SECONDS) {
+  constructor(private readonly redis: Redis, prefix: string, retentionSeconds = DEFAULT_RETENTION_SECONDS) {
     this.keys = storeKeys(prefix);
     this.records = new VersionedRecordStore<WorkflowJobRecord>({ redis, retentionSeconds }, (job) => ({
       channel: this.keys.changes,
@@ -58,6 +58,20 @@ export class WorkflowJobStore {
 
   update(workflowJobId: number, update: Updater<WorkflowJobRecord>): Promise<WorkflowJobRecord | null> {
     return this.records.update(this.keys.job(workflowJobId), update);
+  }
+
+  /**
+   * Every job of a repository created since `sinceMs`, oldest first, a page at a time: for the
+   * rare sweeps over one repository, such as a change of its cluster user.
+   */
+  async *ofRepositorySince(repository: string, sinceMs: number, pageSize = 500): AsyncGenerator<WorkflowJobRecord[]> {
+    const index = this.keys.jobsByRepository(repositoryKey(repository));
+    for (let offset = 0; ; offset += pageSize) {
+      const ids = await this.redis.zrangebyscore(index, sinceMs, '+inf', 'LIMIT', offset, pageSize);
+      const jobs = (await this.records.getMany(ids.map((id) => this.keys.job(id)))).filter((job): job is WorkflowJobRecord => job !== null);
+      if (jobs.length > 0) yield jobs;
+      if (ids.length < pageSize) return;
+    }
   }
 
   /**

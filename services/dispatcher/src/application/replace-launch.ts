@@ -12,6 +12,11 @@ import type { DispatcherContext } from './context.ts';
 export async function closeLaunch(ctx: DispatcherContext, launch: Launch, detail: string): Promise<void> {
   const at = ctx.now().toISOString();
   await ctx.launches.update(launch.id, (current) => advanceLaunch(current, 'completed', { at, kind: 'abandoned', detail }));
+  await releaseLaunch(ctx, launch);
+}
+
+/** A launch that ended gives back what it held: its slot, its cover of demand, its watch. */
+export async function releaseLaunch(ctx: DispatcherContext, launch: Launch): Promise<void> {
   await ctx.slots.release({ launchId: launch.id, repository: launch.repository, clusterUser: launch.clusterUser });
   await ctx.demand.releaseCover(poolOf(launch), launch.id);
   await ctx.launches.clearInFlight(launch.id, launch);

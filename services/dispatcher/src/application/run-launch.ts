@@ -9,6 +9,7 @@ import { advanceLaunch, appendBounded, launchIdFromRunnerName, type Launch, type
 import { slurmJobOptionsOf } from '@gha-slurm/core/domain/runner-profile';
 import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
 import { moveTo } from '../domain/job-lifecycle.ts';
+import { cancelFormerOwnersLaunch, moveJobToOwner } from './follow-owner-change.ts';
 import type { DispatcherContext } from './context.ts';
 import { replaceLaunch } from './replace-launch.ts';
 
@@ -56,6 +57,17 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
     await ctx.slots.release(holder);
     ctx.metrics.launches.inc({ outcome: 'not-needed' });
     log.info({ reason: why }, 'launch not needed');
+    return { kind: 'done', outcome: 'not-needed' };
+  }
+
+  // The repository may have changed hands since the launch was made: never start a runner as
+  // its former user (the broker would refuse it a token anyway); the job moves to the new one.
+  const owner = (await ctx.mapping.ownerOf(launch.repository))?.clusterUser ?? null;
+  if (owner !== launch.clusterUser) {
+    await cancelFormerOwnersLaunch(ctx, launch, owner, log);
+    await moveJobToOwner(ctx, job, owner, log);
+    ctx.metrics.launches.inc({ outcome: 'not-needed' });
+    log.info({ clusterUser: launch.clusterUser }, 'launch not sent: the repository no longer runs as its user');
     return { kind: 'done', outcome: 'not-needed' };
   }
 
