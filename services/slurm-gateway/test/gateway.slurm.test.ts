@@ -244,6 +244,16 @@ describe('refusals submit nothing', () => {
     assert.match(answer.body.message, /Invalid partition name specified/);
   });
 
+  it('a constraint no node has, or generic resources Slurm does not know: 422 (the fields reach Slurm)', async () => {
+    const constraint = await signedStart({}, { constraint: 'no-such-feature' });
+    const noFeature = await refused(constraint.body, 422, 'SLURM_REFUSED');
+    assert.match(noFeature.body.message, /feature/i);
+    const gres = await signedStart({}, { gres: 'gpu:1' });
+    const noGres = await refused(gres.body, 422, 'SLURM_REFUSED');
+    // slurmrestd 22.05 says only "Failure during parsing" when no GresTypes are configured.
+    assert.match(noGres.body.message, /gres|generic resource|Failure during parsing/i);
+  });
+
   it('malformed resources: 400 naming the field', async () => {
     const malformed = [['cpus', 'four'], ['memory', '8G'], ['duration', '-5'], ['exclusive', 'maybe'], ['partition', 'gha; rm -rf /'], ['tokenURL', 'ftp://broker']] as const;
     for (const [field, value] of malformed) {
