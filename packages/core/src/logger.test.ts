@@ -37,3 +37,30 @@ test("redaction copies what it changes and leaves the caller's objects alone", a
   assert.equal(output.plain, input.plain, 'untouched branches are shared, not copied');
   assert.equal(output.list[1], input.list[1]);
 });
+
+test('LOG_FORMAT=pretty writes one line of text per entry, secrets still redacted; json stays the default', async () => {
+  const { logFormatOf, prettyLine } = await import('./logger.ts');
+  const collect = () => {
+    const lines: string[] = [];
+    return { lines, destination: new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }) };
+  };
+  const pretty = collect();
+  const logger = createLogger({ name: 'repo-api', destination: pretty.destination, format: 'pretty' });
+  logger.info({ url: 'http://127.0.0.1:3003', token: 'secret-1', count: 2, reason: 'two words' }, 'listening');
+  logger.error({ err: new Error('boom') }, 'request failed');
+  await new Promise((resolve) => setImmediate(resolve));
+  const text = pretty.lines.join('');
+  assert.match(text, /^\d\d:\d\d:\d\d\.\d{3} INFO  repo-api: listening url=http:\/\/127\.0\.0\.1:3003 token=\[redacted\] count=2 reason="two words"\n/);
+  assert.match(text, /ERROR repo-api: request failed err="Error: boom"\n$/);
+  assert.ok(!text.includes('secret-1'));
+  assert.ok(!text.includes('{"level"'), 'no JSON in pretty output');
+
+  const json = collect();
+  createLogger({ name: 'repo-api', destination: json.destination, format: 'json' }).info('listening');
+  assert.equal(JSON.parse(json.lines[0]!).msg, 'listening');
+
+  assert.equal(logFormatOf(undefined), 'json');
+  assert.equal(logFormatOf('Pretty'), 'pretty');
+  assert.throws(() => logFormatOf('colour'), /LOG_FORMAT must be one of json, pretty \(got "colour"\)/);
+  assert.equal(prettyLine('not json'), 'not json');
+});
