@@ -16,7 +16,7 @@ import { jwksRoutes } from './http/jwks.routes.ts';
 import { runnerRoutes } from './http/runner.routes.ts';
 
 export interface BrokerLimits {
-  /** Requests per client address per window, on the grant and JWKS routes. */
+  /** Requests per client address per window, on the grant and JWKS routes, over all replicas. */
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
   /** The grant routes read no body; a small one is tolerated and ignored. */
@@ -29,6 +29,8 @@ export interface BrokerDependencies {
   grant: RunnerGrant;
   verificationKeys: VerificationKey[];
   redis: Redis;
+  /** `REDIS_PREFIX`: the rate-limit counters live under it, shared by every replica. */
+  redisPrefix: string;
   logger: Logger;
   registry: Registry;
   metrics: BrokerMetrics;
@@ -59,6 +61,11 @@ export async function buildBrokerApp(deps: BrokerDependencies): Promise<FastifyI
   await app.register(rateLimit, {
     // Only the public routes are limited; health probes and scrapes are not.
     global: false,
+    // Counted in Redis, so the limit holds for an address whichever replica it reaches. Should
+    // Redis fail, requests are not refused for it: the grant itself needs Redis and says so (503).
+    redis: deps.redis,
+    nameSpace: `${deps.redisPrefix}:rate-limit:`,
+    skipOnError: true,
     onExceeded: () => deps.metrics.refusals.inc({ status: '429', reason: 'rate-limited' }),
     errorResponseBuilder: (_request, context) =>
       new HttpError(429, 'RATE_LIMITED', `too many requests from this address: at most ${context.max} per ${context.after}; retry later`),

@@ -58,6 +58,7 @@ export async function createBroker(config: BrokerConfig, { redis, logger, regist
     grant: new RunnerGrant({ verifier, ledger, github: credentials }),
     verificationKeys: keys,
     redis,
+    redisPrefix: config.REDIS_PREFIX,
     logger,
     registry,
     metrics,

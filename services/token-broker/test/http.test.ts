@@ -79,6 +79,15 @@ test('requests per client address are limited; health probes are not', async () 
   for (let i = 0; i < 5; i++) assert.equal((await broker.inject({ url: '/healthz', remoteAddress: '10.1.2.3' })).statusCode, 200);
 });
 
+test('the per-address limit is one budget for all replicas', async () => {
+  const replicas = [await h.otherBroker({ RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_SECONDS: '60' }), await h.otherBroker({ RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_SECONDS: '60' })];
+  const statuses = [];
+  for (let i = 0; i < 6; i++) {
+    statuses.push((await replicas[i % 2]!.inject({ method: 'POST', url: '/gha/runner', remoteAddress: '10.7.7.7' })).statusCode);
+  }
+  assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429], 'requests spread over two replicas share one budget');
+});
+
 test('a body is ignored whatever its type, and more than 1 KiB of it is refused', async () => {
   const { token } = await h.launch();
   const form = await h.post('/gha/runner', token, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' });
