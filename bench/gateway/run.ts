@@ -5,8 +5,9 @@
  *
  * Both targets get the same job (one `exit 0` script, as gha-alice, 1 CPU, 50 MB) from the
  * same client code, `concurrency` requests at a time. The gateway's extra work per launch is
- * what it is for: verify the launch token, check the user, look for the runner's job in Slurm
- * (idempotency: a listing of the queue), then submit. Rounds alternate which target goes
+ * what it is for: verify the launch token, check the user (the host's name service, cached),
+ * make sure it never submitted that runner name (Slurm's queue is read once per process),
+ * then submit. Rounds alternate which target goes
  * first; the queue is emptied between phases, so both see the same Slurm. Everything listens
  * on 127.0.0.1.
  *

@@ -162,5 +162,5 @@ case "$command" in
   install) [ "$(id -u)" -eq 0 ] || die "install needs root"; install_packages; create_users ;;
   restd-stop) [ $# -eq 2 ] || die "usage: $0 restd-stop DIR"; DIR=$2; stop_pid_file "$DIR/run/slurmrestd.pid" ;;
   restd-start) [ $# -eq 2 ] || die "usage: $0 restd-start DIR"; DIR=$(cd "$2" && pwd); start_restd ;;
-  *) die "usage: $0 start DIR | stop DIR | users" ;;
+  *) die "usage: $0 start DIR | stop DIR | install | restd-stop DIR | restd-start DIR" ;;
 esac

@@ -17,7 +17,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     }),
     cancels: new Counter({
       name: 'slurm_gateway_cancels_total',
-      help: 'DELETE /runner/:runnerName answers by outcome',
+      help: 'DELETE /runner/:runnerName answers by outcome (and GET/DELETE refused for a wrong auth-token: bad-auth-token)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

@@ -18,9 +18,10 @@
 #   GHA_RUNNER_IDLE_SECONDS end the runner if it has no job after this long
 #   GHA_LAUNCH_ID           the launch id (this Slurm job's comment)
 #
-# Exit status: 0 the runner ran (or no job was left for it: someone else took it, or it was
-# cancelled); 2 the broker refused this launch (401/403: see the line above the exit); 1 the
-# broker could not be reached, or the runner failed to start.
+# Exit status: 0 the runner started and ended (with or without a job), or no job was left for
+# it (someone else took it, or it was cancelled); 2 the broker refused this launch (401/403:
+# see the line above the exit); 1 the broker could not be reached, or the runner could not be
+# set up (no installation, config.sh failed).
 set -uo pipefail
 umask 077
 

@@ -183,8 +183,8 @@ function observeQueuedToLaunched(ctx: DispatcherContext, job: WorkflowJobRecord 
 export async function retryDeadLetteredLaunch(ctx: DispatcherContext, launchId: string, requestedBy: string): Promise<boolean> {
   const launch = await ctx.launches.get(launchId);
   if (launch?.state === 'dead-lettered' && launch.slurmJobId !== undefined) {
-    // Our gateway made a Slurm job for this runner name already, and answers that job for the
-    // name ever after (it never submits a runner twice): a retry needs a new launch and name.
+    // Our gateway made a Slurm job for this runner name already and never submits that name
+    // again (one runner per launch): a retry needs a new launch and name.
     return (await replaceLaunch(ctx, launch, `retried by ${requestedBy}: its Slurm job ${launch.slurmJobId} had ended`, true)) !== null;
   }
   const at = ctx.now().toISOString();

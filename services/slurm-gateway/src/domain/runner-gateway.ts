@@ -47,6 +47,9 @@ export interface RunnerGatewayDependencies {
 /** Remembered runner → job pairs, newest last: more than a cluster's queue holds, yet bounded. */
 const REMEMBERED_RUNNERS = 50_000;
 
+/** The state a repeat is answered with when Slurm no longer remembers the runner's (ended) job. */
+export const FORGOTTEN = 'UNKNOWN';
+
 interface KnownJob {
   jobId: number;
   user: string;
@@ -98,7 +101,7 @@ export class RunnerGateway {
     try {
       const existing = await this.findOwnJob(claims.runnerName, user.name, claims.sub);
       if (existing) {
-        return { kind: 'existing', jobId: existing.jobId, runnerName: existing.name, state: existing.state, user: user.name, launchId: claims.sub };
+        return { kind: 'existing', jobId: existing.jobId, runnerName: claims.runnerName, state: existing.state, user: user.name, launchId: claims.sub };
       }
       const result = await this.deps.slurm.submit(buildRunnerJobSpec(start, user, token, this.deps.job));
       if (result.kind === 'refused') return { kind: 'slurm-refused', message: result.message, user: user.name, launchId: claims.sub };
@@ -119,12 +122,14 @@ export class RunnerGateway {
    * itself. A retry after a crash or restart between Slurm's answer and ours is still found:
    * the new process reads the queue before its first submission.
    */
-  private async findOwnJob(runnerName: string, user: string, launchId: string): Promise<SlurmJob | null> {
+  private async findOwnJob(runnerName: string, user: string, launchId: string): Promise<Pick<SlurmJob, 'jobId' | 'state'> | null> {
     await this.learnQueue();
     const remembered = this.known.get(runnerName);
     if (!remembered || remembered.user !== user || remembered.comment !== launchId) return null;
-    // Slurm forgets ended jobs after MinJobAge; then there is nothing left to answer with.
-    return this.deps.slurm.getJob(remembered.jobId, user);
+    // Slurm forgets an ended job MinJobAge after it ended; the runner name still had its job,
+    // so it is never submitted again (a second runner for one launch is what this prevents).
+    const job = await this.deps.slurm.getJob(remembered.jobId, user);
+    return job ?? { jobId: remembered.jobId, state: FORGOTTEN };
   }
 
   /** Reads the queue once (again after a failure), remembering every job a launch made. */

@@ -46,7 +46,8 @@ function logStart(request: FastifyRequest, outcome: StartOutcome) {
 export async function runnerRoutes(app: FastifyInstance, options: RunnerRoutesOptions) {
   app.addHook('onRequest', async (request) => {
     if (!sameSecret(request.headers['auth-token'], options.secret)) {
-      options.metrics.submissions.inc({ outcome: 'bad-auth-token' });
+      if (request.method === 'POST') options.metrics.submissions.inc({ outcome: 'bad-auth-token' });
+      else options.metrics.cancels.inc({ outcome: 'bad-auth-token' });
       throw new HttpError(401, 'BAD_AUTH_TOKEN', 'the auth-token header is missing or wrong: it must be the dispatcher\'s SLURM_GATEWAY_SECRET');
     }
   });

@@ -4,7 +4,7 @@
  * read leniently, because the same field changed shape between versions (a number became
  * `{set, infinite, number}`, a state became a list of flags, an exit code an object).
  *
- * - v0.0.38 (Slurm 21.08, 22.05): each job key is an sbatch option (so `no_requeue: true`,
+ * - v0.0.38 (Slurm 22.05, 23.02): each job key is an sbatch option (so `no_requeue: true`,
  *   not `requeue: false`, and `exclusive: "exclusive"`), environment an object, plain
  *   numbers, `gres` a string, exit codes as the raw wait status.
  * - v0.0.39 (23.02, 23.11): environment a list of `NAME=value`, `{set, number}` for
