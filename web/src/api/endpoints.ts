@@ -15,11 +15,14 @@ import type {
   LaunchListQuery,
   LaunchRetryAccepted,
   Me,
+  Overview,
   PublicConfig,
   QueueList,
   RepositoryList,
   ReplaceRepositoriesRequest,
   SessionCreated,
+  UsageList,
+  UsageQuery,
   UserList,
 } from '@gha-slurm/core/api/types';
 import { query, type ApiClient } from './client.ts';
@@ -38,6 +41,8 @@ export const queryKeys = {
   allLaunchDetails: ['launch'] as const,
   queues: ['queues'] as const,
   audit: (filter: AuditQuery) => ['audit', filter] as const,
+  overview: ['overview'] as const,
+  usage: (filter: UsageQuery) => ['usage', filter] as const,
   allAudit: ['audit'] as const,
   users: (search: string) => ['users', search] as const,
 };
@@ -72,6 +77,8 @@ export function endpoints(api: ApiClient) {
     retryLaunch: (id: string) => api.post<LaunchRetryAccepted>(`/api/launches/${encodeURIComponent(id)}/retry`),
     queues: () => api.get<QueueList>('/api/queues'),
     audit: (filter: AuditQuery) => api.get<AuditList>(`/api/audit${query({ ...filter })}`),
+    overview: () => api.get<Overview>('/api/overview'),
+    usage: (filter: UsageQuery) => api.get<UsageList>(`/api/usage${query({ ...filter })}`),
     users: (search: string) => api.get<UserList>(`/api/users${query({ search: search || undefined })}`),
   };
 }

@@ -6,7 +6,8 @@
 import { Link } from 'react-router';
 import type { JobView, Launch } from '@gha-slurm/core/api/types';
 import { formatDuration, formatWhen } from '../format/time.ts';
-import { describeJobReason, jobTone, LAUNCH_STATE_TEXT, stateText, stillWaiting, waitedMs } from './job-words.ts';
+import { StateBadge } from './badge.tsx';
+import { describeJobReason, jobBadge, launchBadge, runnerOf, stillWaiting, waitedMs } from './job-words.ts';
 
 export interface JobsTableProps {
   jobs: JobView[];
@@ -50,6 +51,7 @@ export function JobsTable({ jobs, launches, now, caption, admin = false }: JobsT
             const launch = job.launchId ? launches.get(job.launchId) : undefined;
             const reason = describeJobReason(job, launch);
             const waited = waitedMs(job, now);
+            const runner = runnerOf(job);
             return (
               <tr key={job.workflowJobId} data-job-id={job.workflowJobId}>
                 <td data-label="Job">
@@ -64,7 +66,7 @@ export function JobsTable({ jobs, launches, now, caption, admin = false }: JobsT
                   <Labels labels={job.labels} />
                 </td>
                 <td data-label="State">
-                  <span className={`tag tag-${jobTone(job, launch)}`}>{stateText(job)}</span>
+                  <StateBadge badge={jobBadge(job, launch)} />
                   {reason && <p className="reason">{reason}</p>}
                 </td>
                 <td data-label="Waited">
@@ -72,10 +74,30 @@ export function JobsTable({ jobs, launches, now, caption, admin = false }: JobsT
                   {stillWaiting(job) && waited !== null && <span className="muted small"> so far</span>}
                 </td>
                 <td data-label="Launch and runner">
-                  {job.launchId ? (
+                  {runner ? (
+                    // A runner took the job: the row shows that runner and the launch it came from.
+                    <>
+                      <div className="small">runner {runner.runnerName}</div>
+                      {runner.launchId && (
+                        <div className="small">
+                          <Link to={`/launches/${runner.launchId}`}>launch {runner.launchId}</Link>
+                          {runner.swapped && <span className="muted"> (made for another job)</span>}
+                        </div>
+                      )}
+                      {runner.launchId && launches.has(runner.launchId) && (
+                        <div className="small">
+                          <StateBadge badge={launchBadge(launches.get(runner.launchId)!)} />
+                        </div>
+                      )}
+                    </>
+                  ) : job.launchId ? (
                     <>
                       <Link to={`/launches/${job.launchId}`}>launch {job.launchId}</Link>
-                      {launch && <div className="small">{LAUNCH_STATE_TEXT[launch.state]}</div>}
+                      {launch && (
+                        <div className="small">
+                          <StateBadge badge={launchBadge(launch)} />
+                        </div>
+                      )}
                       {admin && job.displayState === 'launch-failed' && (
                         <div className="small">
                           <Link to={`/launches/${job.launchId}`} aria-label={`Retry launch ${job.launchId} of ${job.repository}`}>
@@ -87,7 +109,6 @@ export function JobsTable({ jobs, launches, now, caption, admin = false }: JobsT
                   ) : (
                     <span className="muted">no launch</span>
                   )}
-                  {job.runnerName && <div className="small">runner {job.runnerName}</div>}
                 </td>
               </tr>
             );

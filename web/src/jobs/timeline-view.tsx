@@ -23,7 +23,7 @@ export function TimelineView({ job, launch }: { job: WorkflowJobRecord; launch: 
                 )}
               </>
             ) : (
-              <span className="muted"> not yet</span>
+              <span className="muted"> {milestone.missing ?? 'not yet'}</span>
             )}
             {milestone.detail && <span className="milestone-detail">{milestone.detail}</span>}
           </li>

@@ -4,9 +4,9 @@
  * in order (state changes with their notes, credential grants and refusals, gateway failures,
  * dead-letters and retries of its launch).
  */
-import type { Launch, LaunchEvent, WorkflowJobRecord } from '@gha-slurm/core/api/types';
+import type { Launch, WorkflowJobRecord } from '@gha-slurm/core/api/types';
 import { between } from '../format/time.ts';
-import { describeJobReason, JOB_STATE_TEXT } from './job-words.ts';
+import { describeJobReason, JOB_STATE_TEXT, launchEventTitle, runnerOf } from './job-words.ts';
 
 export type MilestoneKey = 'queued' | 'launched' | 'token' | 'running' | 'completed' | 'ignored';
 
@@ -18,6 +18,12 @@ export interface Milestone {
   /** Time since the previous milestone that happened; null for the first or when not reached. */
   sincePreviousMs: number | null;
   detail?: string;
+  /**
+   * Why a milestone has no time: it may still come (`not yet`), the job ended without it
+   * (`did not happen`), or it happened where this job's record does not say (`not recorded`:
+   * the runner that took the job got its credentials through its own launch).
+   */
+  missing?: 'not yet' | 'did not happen' | 'not recorded';
 }
 
 export interface TimelineStep {
@@ -60,14 +66,11 @@ const JOB_EVENT_TITLE: Record<string, string> = {
   'token-failed': 'Runner could not get credentials',
 };
 
-/** Launch events that the job's own record does not already tell. */
-const LAUNCH_EVENT_TITLE: Partial<Record<LaunchEvent['kind'], string>> = {
-  'gateway-failed': 'Cluster gateway failed',
-  'dead-lettered': 'Launch dead-lettered: the gateway kept failing',
-  retried: 'Launch retry requested',
-  'lost-job': 'The launched runner took another job',
-  abandoned: 'Launch given up: no runner came for it',
-};
+function runnerDetail(job: WorkflowJobRecord): string | undefined {
+  const runner = runnerOf(job);
+  if (!runner) return undefined;
+  return runner.swapped ? `on ${runner.runnerName}, launched for another job` : `on ${runner.runnerName}`;
+}
 
 export function buildTimeline(job: WorkflowJobRecord, launch: Launch | null): Timeline {
   const queued = firstTransition(job, 'queued') ?? firstTransition(job, 'waiting') ?? job.transitions[0];
@@ -86,7 +89,7 @@ export function buildTimeline(job: WorkflowJobRecord, launch: Launch | null): Ti
     raw.push(
       { key: 'launched', label: 'Launched', at: launched?.at ?? null, detail: launching?.note ?? launched?.note },
       { key: 'token', label: 'Token granted', at: firstGrant(job, launch) },
-      { key: 'running', label: 'Running', at: running?.at ?? null, detail: job.runnerName ? `on ${job.runnerName}` : undefined },
+      { key: 'running', label: 'Running', at: running?.at ?? null, detail: runnerDetail(job) },
       {
         key: 'completed',
         label: 'Completed',
@@ -95,11 +98,15 @@ export function buildTimeline(job: WorkflowJobRecord, launch: Launch | null): Ti
       },
     );
   }
+  const ended = Boolean(completed ?? ignored);
   let previous: string | null = null;
-  const milestones = raw.map((milestone) => {
+  const milestones = raw.map((milestone): Milestone => {
     const sincePreviousMs = milestone.at && previous ? between(previous, milestone.at) : null;
     if (milestone.at) previous = milestone.at;
-    return { ...milestone, sincePreviousMs };
+    if (milestone.at) return { ...milestone, sincePreviousMs };
+    const ran = Boolean(running ?? (completed && job.runnerName));
+    const missing = milestone.key === 'token' && ran ? 'not recorded' : milestone.key === 'launched' && ran ? 'not recorded' : ended ? 'did not happen' : 'not yet';
+    return { ...milestone, sincePreviousMs, missing };
   });
 
   const steps: TimelineStep[] = [
@@ -116,7 +123,7 @@ export function buildTimeline(job: WorkflowJobRecord, launch: Launch | null): Ti
       source: 'job' as const,
     })),
     ...(launch?.events ?? []).flatMap((event) => {
-      const title = LAUNCH_EVENT_TITLE[event.kind];
+      const title = launchEventTitle(event, true);
       return title ? [{ at: event.at, title, detail: event.detail, source: 'launch' as const }] : [];
     }),
   ];

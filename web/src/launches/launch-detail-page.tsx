@@ -1,35 +1,19 @@
-/** One launch: the request to the gateway for a runner, and everything that happened to it. */
+/**
+ * One launch: the request to the gateway for a runner, its Slurm job, and everything that
+ * happened to it, in the words of `job-words.ts` (the job page's too).
+ */
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import type { LaunchEvent } from '@gha-slurm/core/api/types';
 import { queryKeys } from '../api/endpoints.ts';
 import { useMe, useSession } from '../auth/session.tsx';
 import { LiveIndicator, usePollInterval } from '../events/live-updates.tsx';
 import { formatDateTime } from '../format/time.ts';
-import { LAUNCH_STATE_TEXT } from '../jobs/job-words.ts';
+import { StateBadge } from '../jobs/badge.tsx';
+import { launchBadge, launchEventTitle, slurmWords } from '../jobs/job-words.ts';
 import { Labels } from '../jobs/jobs-table.tsx';
+import { Breadcrumbs } from '../layout/breadcrumbs.tsx';
 import { Loading, LoadError, PageHeading } from '../layout/page.tsx';
 import { RetryLaunchButton } from './retry-launch.tsx';
-
-export const LAUNCH_EVENT_TEXT: Record<LaunchEvent['kind'], string> = {
-  created: 'Launch created',
-  'gateway-accepted': 'Cluster gateway accepted it',
-  'gateway-failed': 'Cluster gateway failed',
-  'dead-lettered': 'Dead-lettered: the gateway kept failing',
-  retried: 'Retry requested',
-  'token-granted': 'Runner got its credentials',
-  'token-refused': 'Runner refused credentials',
-  'token-failed': 'Runner could not get credentials',
-  'job-taken': 'Runner took a job',
-  'job-completed': 'The job ended',
-  'lost-job': 'Its job was taken by another runner',
-  abandoned: 'Given up: no runner came for it',
-  'runner-gone': 'Its leftover runner was removed from GitHub',
-  'slurm-pending': 'Waiting in the Slurm queue',
-  'slurm-running': 'Slurm job running',
-  'slurm-ended': 'Slurm job ended',
-  'slurm-cancelled': 'Slurm job cancelled',
-};
 
 export function LaunchDetailPage() {
   const { id = '' } = useParams();
@@ -42,8 +26,11 @@ export function LaunchDetailPage() {
   });
   const launch = detail.data?.launch;
   const job = detail.data?.job;
+  const slurm = slurmWords(launch);
+  const forJob = launch ? { label: job?.name ?? `Job ${launch.forWorkflowJobId}`, to: `/jobs/${launch.forWorkflowJobId}` } : null;
   return (
     <>
+      <Breadcrumbs trail={[{ label: 'Jobs', to: '/jobs' }, ...(forJob ? [forJob] : []), { label: `Launch ${id}` }]} />
       <PageHeading title={`Launch ${id}`}>
         <LiveIndicator />
       </PageHeading>
@@ -54,10 +41,14 @@ export function LaunchDetailPage() {
           <dl className="facts">
             <dt>State</dt>
             <dd>
-              <span className={`tag tag-${launch.state === 'dead-lettered' || launch.state === 'refused' ? 'bad' : 'neutral'}`}>
-                {LAUNCH_STATE_TEXT[launch.state]}
-              </span>
+              <StateBadge badge={launchBadge(launch)} />
             </dd>
+            {slurm && (
+              <>
+                <dt>Slurm</dt>
+                <dd data-testid="slurm">{slurm}</dd>
+              </>
+            )}
             {launch.lastError && (
               <>
                 <dt>Last error</dt>
@@ -72,9 +63,9 @@ export function LaunchDetailPage() {
             </dd>
             {launch.servedWorkflowJobId !== undefined && launch.servedWorkflowJobId !== launch.forWorkflowJobId && (
               <>
-                <dt>Served job</dt>
+                <dt>Its runner took</dt>
                 <dd>
-                  <Link to={`/jobs/${launch.servedWorkflowJobId}`}>{launch.servedWorkflowJobId}</Link>
+                  <Link to={`/jobs/${launch.servedWorkflowJobId}`}>job {launch.servedWorkflowJobId}</Link> (GitHub gives a queued job to any runner that fits)
                 </dd>
               </>
             )}
@@ -99,7 +90,7 @@ export function LaunchDetailPage() {
             <ol className="steps">
               {launch.events.map((event, index) => (
                 <li key={`${event.at}-${index}`}>
-                  <time dateTime={event.at}>{formatDateTime(event.at)}</time> <strong>{LAUNCH_EVENT_TEXT[event.kind] ?? event.kind}</strong>
+                  <time dateTime={event.at}>{formatDateTime(event.at)}</time> <strong>{launchEventTitle(event)}</strong>
                   {event.detail && <span className="step-detail"> — {event.detail}</span>}
                 </li>
               ))}
