@@ -21,6 +21,7 @@ import { AuditPage } from './ops/audit-page.tsx';
 import { DeadLettersPage } from './ops/dead-letters-page.tsx';
 import { QueuesPage } from './ops/queues-page.tsx';
 import { UsersPage } from './ops/users-page.tsx';
+import { OverviewPage } from './overview/overview-page.tsx';
 import { MyRepositoriesPage } from './repositories/my-repositories-page.tsx';
 
 function AdminOnly({ children }: { children: ReactNode }) {
@@ -34,6 +35,13 @@ function AdminOnly({ children }: { children: ReactNode }) {
       </p>
     </>
   );
+}
+
+/** Admins land on the overview, everyone else on their repositories. */
+function Landing() {
+  const { state } = useSession();
+  const admin = state.status === 'signed-in' && state.me.admin;
+  return <Navigate to={admin ? '/overview' : '/repos'} replace />;
 }
 
 function NotFound() {
@@ -60,12 +68,13 @@ function SignedInRoutes() {
   return (
     <Layout>
       <Routes>
-        <Route path="/" element={<Navigate to="/repos" replace />} />
+        <Route path="/" element={<Landing />} />
         <Route path={OIDC_CALLBACK_PATH} element={<OidcCallback />} />
         <Route path="/repos" element={<MyRepositoriesPage />} />
         <Route path="/jobs" element={<JobsPage />} />
         <Route path="/jobs/:id" element={<JobDetailPage />} />
         <Route path="/launches/:id" element={<LaunchDetailPage />} />
+        <Route path="/overview" element={<AdminOnly><OverviewPage /></AdminOnly>} />
         <Route path="/ops" element={<Navigate to="/ops/dead-letters" replace />} />
         <Route path="/ops/users" element={<AdminOnly><UsersPage /></AdminOnly>} />
         <Route path="/ops/users/:username" element={<AdminOnly><UsersPage /></AdminOnly>} />

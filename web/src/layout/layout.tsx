@@ -36,6 +36,11 @@ export function Layout({ children }: { children: ReactNode }) {
         </button>
         <nav id="site-nav" aria-label="Main" className={menuOpen ? 'open' : undefined}>
           <ul>
+            {me.admin && (
+              <li>
+                <NavLink to="/overview">Overview</NavLink>
+              </li>
+            )}
             <li>
               <NavLink to="/repos">My repositories</NavLink>
             </li>

@@ -1,0 +1,48 @@
+import { render, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { BarList, ColumnChart, niceMax } from './charts.tsx';
+
+describe('the overview charts', () => {
+  it('round the axis up to 1, 2 or 5 times a power of ten', () => {
+    expect([0, 0.3, 1, 3, 7, 12, 180, 1001].map(niceMax)).toEqual([1, 0.5, 1, 5, 10, 20, 200, 2000]);
+  });
+
+  it('draw one column per hour and series, scaled to the largest, with the figures as a table', () => {
+    const { container } = render(
+      <ColumnChart
+        title="Per hour"
+        summary="3 launches"
+        series={[{ name: 'launches' }, { name: 'completions' }]}
+        points={[{ label: '09:00', values: [1, 0] }, { label: '10:00', values: [2, 4] }]}
+      />,
+    );
+    expect(screen.getByRole('img', { name: 'Per hour: 3 launches' })).toBeInTheDocument();
+    const bars = [...container.querySelectorAll('rect.bar')];
+    expect(bars.map((bar) => [bar.getAttribute('data-series'), bar.getAttribute('data-value')])).toEqual([
+      ['launches', '1'], ['completions', '0'], ['launches', '2'], ['completions', '4'],
+    ]);
+    // The tallest column fills the plot (axis max 5 for a largest value of 4).
+    const heights = bars.map((bar) => Number(bar.getAttribute('height')));
+    expect(heights[3]! / heights[2]!).toBeCloseTo(2);
+    const table = screen.getByRole('table', { name: 'Per hour' });
+    expect(within(table).getByRole('row', { name: '10:00 2 4' })).toBeInTheDocument();
+  });
+
+  it('draw a bar per name with its figure written beside it, or say there is nothing', () => {
+    const { container, rerender } = render(
+      <BarList
+        title="CPU-hours"
+        summary="8 in all"
+        series={[{ name: 'CPU-hours' }]}
+        groups={[{ label: 'lab/sim', values: [6], texts: ['6.00 CPU-h'] }, { label: 'lab/app', values: [2], texts: ['2.00 CPU-h'] }]}
+        empty="Nothing yet."
+      />,
+    );
+    const widths = [...container.querySelectorAll('rect.bar')].map((bar) => Number(bar.getAttribute('width')));
+    expect(widths[0]! / widths[1]!).toBeCloseTo(3);
+    expect(screen.getAllByText('6.00 CPU-h').length).toBeGreaterThan(0);
+    rerender(<BarList title="CPU-hours" summary="" series={[{ name: 'CPU-hours' }]} groups={[]} empty="Nothing yet." />);
+    expect(screen.getByText('Nothing yet.')).toBeInTheDocument();
+    expect(container.querySelector('svg')).toBeNull();
+  });
+});
