@@ -1,6 +1,6 @@
 /**
- * The demo's keys, secrets and files, made on first use under `.data/demo` (ignored by git)
- * and kept, so the sign-in token printed yesterday still works today. Nothing here is fit for
+ * The demo's keys, secrets and files, made on first use in the demo's data folder (`.data/demo`,
+ * ignored by git) and kept, so the sign-in token printed yesterday still works today. Nothing here is fit for
  * production: a real deployment brings its own (see docs/).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -37,8 +37,11 @@ const random = () => randomBytes(24).toString('base64url');
 export const DEMO_USER = 'demo';
 export const DEMO_ADMIN = 'ops';
 
-export function ensureDemoConfig(root: string): DemoConfig {
-  const dir = join(root, '.data', 'demo');
+/**
+ * `dir` is the demo's data folder; `user` the cluster account the user token signs in as (the
+ * one the demo's repositories are connected to).
+ */
+export function ensureDemoConfig(root: string, dir: string, user = DEMO_USER): DemoConfig {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const launchPair = () => generateKeyPairSync('ed25519');
   const signing = keep(join(dir, 'launch-signing.pem'), () => launchPair().privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
@@ -51,7 +54,7 @@ export function ensureDemoConfig(root: string): DemoConfig {
   const apiTokensFile = join(dir, 'api-tokens.yaml');
   writeFileSync(
     apiTokensFile,
-    `# Demo sign-in tokens (made by npm start; not for production)\ntokens:\n  - token: "${userToken}"\n    username: ${DEMO_USER}\n  - token: "${adminToken}"\n    username: ${DEMO_ADMIN}\n    admin: true\n`,
+    `# Demo sign-in tokens (made by npm start; not for production)\ntokens:\n  - token: "${userToken}"\n    username: ${user}\n  - token: "${adminToken}"\n    username: ${DEMO_ADMIN}\n    admin: true\n`,
     { mode: 0o600 },
   );
   // The shipped example, as an operator would start from it.

@@ -17,6 +17,8 @@ interface WorkloadSettings {
   user: string;
   log: (message: string) => void;
   signal: AbortSignal;
+  /** Seconds between jobs are multiplied by this (a real Slurm node runs fewer at once); default 1. */
+  pace?: number;
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -76,6 +78,6 @@ export async function runDemoWorkload(settings: WorkloadSettings): Promise<void>
       settings.log(`could not create a demo job: ${(error as Error).message}`);
     }
     // A burst now and then, a trickle otherwise.
-    await sleep(count % 15 < 3 ? 300 : 1500 + Math.random() * 2500, undefined, { signal }).catch(() => {});
+    await sleep((count % 15 < 3 ? 300 : 1500 + Math.random() * 2500) * (settings.pace ?? 1), undefined, { signal }).catch(() => {});
   }
 }
