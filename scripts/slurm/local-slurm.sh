@@ -148,7 +148,17 @@ stop_pid_file() { # file, name
 
 stop() {
   [ -d "$DIR" ] || return 0
-  # Jobs still running end with their node daemon; slurmctld first, so it schedules nothing new.
+  # Jobs first: a job step's slurmstepd outlives slurmd, so a job left running would go on
+  # after the cluster is gone. Cancel everything, and give the steps a moment to end.
+  if [ -f "$DIR/run/slurmctld.pid" ] && kill -0 "$(cat "$DIR/run/slurmctld.pid")" 2>/dev/null; then
+    export SLURM_CONF="$DIR/slurm.conf"
+    squeue -h -o %i -t PD,R,CG,S,CF 2>/dev/null | xargs -r scancel 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      [ -z "$(squeue -h -o %i -t R,CG,CF 2>/dev/null)" ] && break
+      sleep 0.1
+    done
+  fi
+  # Then slurmctld, so it schedules nothing new.
   stop_pid_file "$DIR/run/slurmrestd.pid"
   stop_pid_file "$DIR/run/slurmctld.pid"
   stop_pid_file "$DIR/run/slurmd.pid"
