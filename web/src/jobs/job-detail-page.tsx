@@ -102,7 +102,6 @@ export function JobDetailPage() {
                       <StateBadge badge={launchBadge(launch)} />
                     </>
                   )}
-                  {runner?.swapped && <div className="small muted">its runner went to another job of this repository</div>}
                 </>
               ) : (
                 'none'
@@ -120,7 +119,7 @@ export function JobDetailPage() {
                   )}
                 </>
               ) : (
-                <span className="muted">none yet</span>
+                <span className="muted">{job.state === 'completed' || job.state === 'ignored' ? 'none' : 'none yet'}</span>
               )}
             </dd>
             {slurm && (

@@ -90,7 +90,9 @@ export function slurmWords(launch: Launch | null | undefined): string | null {
   const slurm = launch.slurm;
   if (!slurm) return `${job}: not observed yet`;
   const words = describeSlurmState(slurm.state, slurm.reason, slurm.nodes);
-  const ended = SLURM_ENDED_STATES.has(slurm.state) && slurm.exitCode !== null ? `, exit code ${slurm.exitCode}` : '';
+  // An exit code says something when it is not 0, or confirms a job that completed.
+  const exit = slurm.exitCode !== null && SLURM_ENDED_STATES.has(slurm.state) && (slurm.exitCode !== 0 || slurm.state === 'COMPLETED');
+  const ended = exit ? `, exit code ${slurm.exitCode}` : '';
   return `${job}: ${words}${ended}`;
 }
 
