@@ -1,7 +1,8 @@
 /**
  * The queue dashboard is read-only: every write route bull-board offers (taken from bull-board's
  * own route table, so a route a new version adds is tried too) is refused for an admin, by
- * session cookie and by bearer token, and the queues are left exactly as they were.
+ * session cookie and by bearer token, and the queues are left exactly as they were. A browser
+ * without a session is sent to sign in, and the page loads nothing from the internet.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,4 +97,48 @@ test('reading still works: the dashboard page, its queue list and a job', async 
   assert.equal(listed?.readOnlyMode, true, 'the page hides its write buttons');
   const job = await h.app.inject({ method: 'GET', url: urlOf('/api/queues/:queueName/:jobId'), headers: { cookie } });
   assert.equal(job.statusCode, 200, job.body);
+});
+
+test('a browser without a session is sent to sign in; a script asking for JSON still gets 401 JSON', async () => {
+  const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+  for (const url of ['/admin/queues', '/admin/queues/queue/github-events']) {
+    const page = await h.app.inject({ method: 'GET', url, headers: { accept: browser } });
+    assert.equal(page.statusCode, 302, url);
+    assert.equal(page.headers.location, '/ops/queues', 'the web app signs in and links back to the dashboard');
+    assert.equal(page.headers['cache-control'], 'no-store');
+  }
+  // An ended session is no session: the same.
+  const ended = await h.app.inject({ method: 'GET', url: '/admin/queues', headers: { accept: browser, cookie: 'ghaslurm_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+  assert.equal(ended.statusCode, 302);
+
+  for (const headers of [{ accept: 'application/json' }, {}]) {
+    const api = await h.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers });
+    assert.equal(api.statusCode, 401);
+    assert.equal(api.json().code, 'UNAUTHENTICATED');
+  }
+  // Signed in but not an admin: told so, not sent round in circles.
+  const user = await h.app.inject({ method: 'GET', url: '/admin/queues', headers: { ...h.as('alice'), accept: browser } });
+  assert.equal(user.statusCode, 403);
+  // A write is refused as before, whatever it asks for.
+  assert.equal((await h.app.inject({ method: 'POST', url: urlOf('/api/queues/:queueName/add'), headers: { accept: browser } })).statusCode, 401);
+});
+
+test('the dashboard works offline: its page loads nothing from another origin, and may not', async () => {
+  const page = await h.app.inject({ method: 'GET', url: '/admin/queues', headers: { cookie } });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.headers['content-type'] as string, /^text\/html/);
+  // Every address the page names is its own (relative), or a namespace, never a server.
+  const addresses = [...page.body.matchAll(/\b(?:href|src)=["']([^"']+)["']/g)].map((match) => match[1]!);
+  assert.ok(addresses.length > 3, 'the page still has its own scripts and styles');
+  for (const address of addresses) assert.doesNotMatch(address, /^(https?:)?\/\//, `${address} is loaded from elsewhere`);
+  assert.doesNotMatch(page.body, /fonts\.googleapis\.com/);
+  const csp = String(page.headers['content-security-policy']);
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.match(csp, /font-src 'self' data:(;|$)/);
+  // The assets it names are served here.
+  for (const address of addresses.filter((entry) => entry.startsWith('static/'))) {
+    const asset = await h.app.inject({ method: 'GET', url: `/admin/queues/${address}`, headers: { cookie } });
+    assert.equal(asset.statusCode, 200, address);
+  }
 });

@@ -10,6 +10,12 @@
  * locks: bull-board's `readOnlyMode` hides the buttons and refuses most writes itself, and this
  * plugin refuses every method that is not a read before bull-board sees it, so a write route
  * that a later bull-board version adds, or forgets to guard, is refused too.
+ *
+ * A browser that opens it without a session (or with one that ended) is sent to the web app's
+ * queues page, which signs it in and links back here; API clients still get a 401 in JSON.
+ * And it works offline (a cluster's admin network often has no internet): bull-board's page
+ * asks Google for its fonts, so that link is taken out (system fonts stand in), and its pages
+ * carry a Content-Security-Policy that lets them load nothing from anywhere but here.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -20,6 +26,33 @@ import { HttpError } from '@gha-slurm/core/http/errors';
 import { authenticate, requireAdmin, type AuthSettings } from './auth.ts';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+/** The web app's page that signs a browser in and links to the dashboard. */
+export const QUEUE_DASHBOARD_SIGN_IN = '/ops/queues';
+
+/**
+ * What the dashboard's pages may load: their own scripts, styles and images, and nothing from
+ * another origin. bull-board's page has inline styles and a JSON (not executed) script block.
+ */
+export const QUEUE_DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'self'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
+/** Links to other origins in bull-board's HTML (its Google Fonts stylesheet). */
+const EXTERNAL_LINK = /<link\b[^>]*\bhref=["']https?:\/\/[^"']*["'][^>]*>/gi;
+
+/** A browser navigating here (it asks for HTML), rather than a script asking for JSON. */
+function isBrowserPage(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('text/html');
+}
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
@@ -47,8 +80,16 @@ export async function queueDashboard(app: FastifyInstance, options: QueueDashboa
       }
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
+      if (error.statusCode === 401 && READ_METHODS.has(request.method) && isBrowserPage(request.headers.accept)) {
+        return reply.header('cache-control', 'no-store').redirect(QUEUE_DASHBOARD_SIGN_IN, 302);
+      }
       return reply.code(error.statusCode).headers(error.headers).send(error.toBody());
     }
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
+    reply.header('content-security-policy', QUEUE_DASHBOARD_CSP);
+    return typeof payload === 'string' ? payload.replace(EXTERNAL_LINK, '') : payload;
   });
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
