@@ -30,6 +30,7 @@ export const dispatcherConfigSchema = z.object({
   RECONCILE_UNSEEN_JOBS_EVERY_SECONDS: positiveInt(300, 'unseen-jobs pass interval'),
   RECONCILE_RUNNERS_EVERY_SECONDS: positiveInt(900, 'leftover-runners pass interval'),
   RECONCILE_SLOTS_EVERY_SECONDS: positiveInt(60, 'held-slots pass interval'),
+  RECONCILE_PRUNE_EVERY_SECONDS: positiveInt(600, 'prune pass interval (indexes, demand, slot holds)'),
   RECONCILE_TOKEN_REQUEST_BOUND_SECONDS: positiveInt(1800, 'a launch without a token request this long is checked'),
   RECONCILE_GRANTED_BOUND_SECONDS: positiveInt(900, 'a runner with credentials and no job this long is checked'),
   RECONCILE_MAX_RELAUNCHES: positiveInt(3, 'relaunches per job at most'),

@@ -81,6 +81,7 @@ const dispatcher = await buildDispatcher({
       'unseen-jobs': config.RECONCILE_UNSEEN_JOBS_EVERY_SECONDS * 1000,
       'leftover-runners': config.RECONCILE_RUNNERS_EVERY_SECONDS * 1000,
       'held-slots': config.RECONCILE_SLOTS_EVERY_SECONDS * 1000,
+      prune: config.RECONCILE_PRUNE_EVERY_SECONDS * 1000,
     },
   },
   observer: {

@@ -30,6 +30,7 @@ import type { Redis } from 'ioredis';
 import { repositoryKey } from '../domain/repository-name.ts';
 import type { Pool } from '../domain/pool.ts';
 import { keyOfPool, poolKeyFromSuffix, storeKeys } from './keys.ts';
+import { pruneSortedSets } from './prune-sorted-sets.ts';
 
 const TRY_GRANT = `
 -- KEYS: demand, covered, granted-launch, granted-token (markers from before grants were per launch), repository owners
@@ -171,6 +172,22 @@ export class DemandStore {
       waiting,
       oldestSeconds: Math.max(0, (Date.now() - oldestMs) / 1000),
     }));
+  }
+
+  /**
+   * Drops jobs queued longer than the demand horizon and covers older than the cover window
+   * from every pool (the reconciler's prune pass); a pool left empty is gone.
+   */
+  async prune(): Promise<number> {
+    const now = Date.now();
+    const all = { repositoryKey: '*', profile: '*', clusterUser: '*' };
+    const rules: Array<[string, number]> = [
+      [this.keys.demand(all), now - this.settings.demandHorizonSeconds * 1000],
+      [this.keys.covered(all), now - this.settings.coverSeconds * 1000],
+    ];
+    let removed = 0;
+    for (const [pattern, oldest] of rules) removed += await pruneSortedSets(this.redis, pattern, oldest);
+    return removed;
   }
 
   async queuedJobs(pool: Pool): Promise<number[]> {

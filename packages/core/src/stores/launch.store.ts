@@ -63,6 +63,17 @@ export class LaunchStore {
   }
 
   /**
+   * Drops index entries of expired launches (the reconciler's prune pass): the time and
+   * per-repository indexes, dead letters, and in-flight entries whose record is gone.
+   */
+  prune(): Promise<number> {
+    return this.records.pruneIndexes(
+      [this.keys.launchesByTime, this.keys.deadLetteredLaunches, this.keys.launchesInFlight],
+      this.keys.launchesByRepository('*'),
+    );
+  }
+
+  /**
    * Launches the gateway accepted whose runner has not taken a job yet, for the reconciler to
    * look after. The dispatcher adds a launch when the gateway accepts it; entries leave when
    * the reconciler finds the launch has moved on. Each pool (repository, profile and cluster

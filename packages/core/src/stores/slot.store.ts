@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import { repositoryKey } from '../domain/repository-name.ts';
 import { storeKeys } from './keys.ts';
+import { pruneSortedSets } from './prune-sorted-sets.ts';
 
 const ACQUIRE = `
 -- KEYS: repository slots, user slots. ARGV: launch id, now (ms), hold until (ms), max per repository, max per user
@@ -67,6 +68,11 @@ export class SlotStore {
       }
     } while (cursor !== '0');
     return result;
+  }
+
+  /** Drops holds whose deadline passed from every slot set (the reconciler's prune pass). */
+  prune(): Promise<number> {
+    return pruneSortedSets(this.redis, `${this.prefix}:slots:*`, Date.now());
   }
 
   async removeHold(key: string, launchId: string): Promise<void> {

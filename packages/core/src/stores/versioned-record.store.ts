@@ -8,6 +8,7 @@
  * to sorted-set indexes (score: creation time) so lists can be read newest first.
  */
 import type { Redis } from 'ioredis';
+import { pruneSortedSets } from './prune-sorted-sets.ts';
 
 const COMPARE_AND_SET = `
 local current = redis.call('HGET', KEYS[1], 'v')
@@ -137,6 +138,15 @@ export class VersionedRecordStore<T> {
       change?.message ?? '',
     );
     return written === 1;
+  }
+
+  /**
+   * Drops index entries older than the retention (their records expired) from `indexes` and
+   * from every index whose key matches `pattern`; an index left empty is gone. Returns how many
+   * entries went. What keeps the indexes from outgrowing the records when nobody lists them.
+   */
+  pruneIndexes(indexes: string[], pattern: string): Promise<number> {
+    return pruneSortedSets(this.settings.redis, pattern, Date.now() - this.settings.retentionSeconds * 1000, indexes);
   }
 
   /** Ids from an index, newest first, after dropping entries older than the retention. */

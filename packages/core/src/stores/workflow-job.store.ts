@@ -60,6 +60,11 @@ export class WorkflowJobStore {
     return this.records.update(this.keys.job(workflowJobId), update);
   }
 
+  /** Drops index entries of expired jobs, every repository's included (the reconciler's prune pass). */
+  prune(): Promise<number> {
+    return this.records.pruneIndexes([this.keys.jobsByTime], this.keys.jobsByRepository('*'));
+  }
+
   /**
    * Every job of a repository created since `sinceMs`, oldest first, a page at a time: for the
    * rare sweeps over one repository, such as a change of its cluster user.

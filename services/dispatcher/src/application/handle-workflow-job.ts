@@ -66,16 +66,15 @@ export async function handleWorkflowJob(ctx: DispatcherContext, delivery: Delive
 }
 
 function countTransition(ctx: DispatcherContext, record: WorkflowJobRecord, event: WorkflowJobEvent) {
-  const repository = record.repository;
-  if (record.state === 'queued') ctx.metrics.jobsQueued.inc({ repository });
+  if (record.state === 'queued') ctx.metrics.jobsQueued.inc();
   if (record.state === 'running') {
-    ctx.metrics.jobsStarted.inc({ repository });
+    ctx.metrics.jobsStarted.inc();
     const created = Date.parse(event.workflowJob.createdAt ?? '');
     const started = Date.parse(event.workflowJob.startedAt ?? '');
     if (created > 0 && started >= created) ctx.metrics.queueDuration.observe((started - created) / 1000);
   }
   if (record.state === 'completed') {
-    ctx.metrics.jobsCompleted.inc({ repository, conclusion: record.conclusion ?? 'unknown' });
+    ctx.metrics.jobsCompleted.inc({ conclusion: record.conclusion ?? 'unknown' });
   }
 }
 

@@ -11,6 +11,7 @@ import { reconcileLeftoverRunners } from '../reconciler/leftover-runners.pass.ts
 import { reconcileMissedDeliveries } from '../reconciler/missed-deliveries.pass.ts';
 import { reconcileStaleLaunches } from '../reconciler/stale-launches.pass.ts';
 import { reconcileUnseenJobs } from '../reconciler/unseen-jobs.pass.ts';
+import { prunePass } from '../reconciler/prune.pass.ts';
 
 export const RECONCILE_QUEUE = 'reconcile';
 
@@ -20,6 +21,7 @@ export const PASSES: Record<string, (ctx: ReconcilerContext) => Promise<PassOutc
   'unseen-jobs': reconcileUnseenJobs,
   'leftover-runners': reconcileLeftoverRunners,
   'held-slots': reconcileHeldSlots,
+  prune: prunePass,
 };
 
 export type PassName = keyof typeof PASSES;

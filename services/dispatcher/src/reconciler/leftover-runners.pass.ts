@@ -25,10 +25,32 @@ export function judgeRunner(runner: RepositoryRunner, launch: Launch | null, fir
   return { delete: false, reason: launch ? `its launch is ${launch.state}` : 'recently seen without a launch' };
 }
 
+/**
+ * When each runner of ours without a launch record was first seen, by `repository#runnerId`
+ * (a sorted set scored by that time, so entries of runners that vanished can be pruned).
+ */
+export function runnerFirstSeenKey(prefix: string): string {
+  return `${prefix}:reconcile:runner-first-seen-at`;
+}
+
+/**
+ * Forgets runners first seen so long ago that a pass would have judged them since: after twice
+ * the orphan bound a runner still there has a launch record (first-seen plays no part) or has
+ * gone (deleted by us, by GitHub, or by its owner). Also drops the hash an older version kept.
+ */
+export async function pruneRunnersFirstSeen(ctx: ReconcilerContext): Promise<number> {
+  const before = Date.now() - 2 * ctx.settings.orphanRunnerBoundSeconds * 1000;
+  const [removed] = await Promise.all([
+    ctx.redis.zremrangebyscore(runnerFirstSeenKey(ctx.prefix), '-inf', `(${before}`),
+    ctx.redis.del(`${ctx.prefix}:reconcile:runner-first-seen`),
+  ]);
+  return removed;
+}
+
 export async function reconcileLeftoverRunners(ctx: ReconcilerContext): Promise<PassOutcome> {
   const github = ctx.github;
   if (!github) return 'skipped';
-  const firstSeenKey = `${ctx.prefix}:reconcile:runner-first-seen`;
+  const firstSeenKey = runnerFirstSeenKey(ctx.prefix);
   const now = Date.now();
   for await (const { repository, installationId } of connectedInstalledRepositories(ctx)) {
     if (!budgetLeft(ctx)) return 'stopped-early';
@@ -39,12 +61,12 @@ export async function reconcileLeftoverRunners(ctx: ReconcilerContext): Promise<
       const named = launchId ? await ctx.dispatcher.launches.get(launchId) : null;
       const launch = named && isLaunchOf(named, repository) ? named : null;
       const seenField = `${repository}#${runner.id}`;
-      await ctx.redis.hsetnx(firstSeenKey, seenField, String(now));
-      const firstSeen = Number(await ctx.redis.hget(firstSeenKey, seenField));
+      await ctx.redis.zadd(firstSeenKey, 'NX', now, seenField);
+      const firstSeen = Number(await ctx.redis.zscore(firstSeenKey, seenField));
       const verdict = judgeRunner(runner, launch, firstSeen, now, ctx.settings.orphanRunnerBoundSeconds * 1000);
       if (!verdict.delete) continue;
       await github.deleteRunner(repository, installationId, runner.id);
-      await ctx.redis.hdel(firstSeenKey, seenField);
+      await ctx.redis.zrem(firstSeenKey, seenField);
       if (launch) {
         const at = ctx.dispatcher.now().toISOString();
         await ctx.dispatcher.launches.update(launch.id, (current) => ({

@@ -14,13 +14,15 @@ import type { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store
 import { StoreUnavailable, type DemandDecision, type GrantLedger, type GrantRecord, type LaunchJobView } from '../domain/ports.ts';
 
 /** The granted-launch marker outlives the token by this much, so clock drift cannot reopen it. */
-const GRANT_MARKER_MARGIN_SECONDS = 3600;
+export const GRANT_MARKER_MARGIN_SECONDS = 3600;
 
 export interface GrantLedgerStores {
   demand: DemandStore;
   launches: LaunchStore;
   jobs: WorkflowJobStore;
   logger: Logger;
+  /** How long a granted-launch marker outlives its token (default `GRANT_MARKER_MARGIN_SECONDS`). */
+  markerMarginSeconds?: number;
 }
 
 const EVENT_KIND: Record<GrantRecord['outcome'], LaunchEvent['kind']> = {
@@ -33,7 +35,7 @@ export class RedisGrantLedger implements GrantLedger {
   constructor(private readonly stores: GrantLedgerStores) {}
 
   async reserve(claims: LaunchClaims): Promise<DemandDecision> {
-    const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000)) + GRANT_MARKER_MARGIN_SECONDS;
+    const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000)) + (this.stores.markerMarginSeconds ?? GRANT_MARKER_MARGIN_SECONDS);
     try {
       const decision = await this.stores.demand.tryGrant(poolOf(claims), claims.sub, claims.jti, ttl);
       return decision.kind === 'no-demand' || decision.kind === 'owner-changed' ? decision : { kind: decision.kind };
