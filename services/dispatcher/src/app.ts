@@ -152,6 +152,9 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
     async start() {
       if (deps.reconciler) reconcileQueue = await scheduleReconciler(redis, prefix, deps.reconciler.intervalsMs);
       if (deps.observer) observerQueue = await scheduleSlurmObserver(redis, prefix, deps.observer.tickMs);
+      // Jobs queued before pools were per cluster user move to their user's pool (once; idempotent).
+      const adopted = await demand.adoptPoolsWithoutUser((ids) => Promise.all(ids.map(async (id) => (await context.jobs.get(id))?.clusterUser ?? null)));
+      if (adopted > 0) deps.logger.info({ jobs: adopted }, 'queued jobs moved to the demand pool of their cluster user');
       await ownerChanges.start();
       for (const worker of workers) void worker.run();
     },

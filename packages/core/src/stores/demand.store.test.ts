@@ -66,6 +66,17 @@ test("pools are per cluster user too, and only the repository's user is granted"
   assert.deepEqual(await demand.coveringLaunches(alices), [], "alice's refused launch reserved nothing");
 });
 
+test("pools of the old layout (repository and profile) are adopted by their jobs' users", async () => {
+  await env.redis.zadd(`${env.prefix}:demand:old/repo:default`, 1000, '31', 2000, '32');
+  await env.redis.zadd(`${env.prefix}:covered:old/repo:default`, Date.now(), 'some-launch');
+  const users = new Map([[31, 'alice'], [32, null]]);
+  assert.equal(await demand.adoptPoolsWithoutUser(async (ids) => ids.map((id) => users.get(id) ?? null)), 1);
+  assert.deepEqual(await demand.queuedJobs({ repository: 'old/repo', profile: 'default', clusterUser: 'alice' }), [31]);
+  assert.equal(await env.redis.exists(`${env.prefix}:demand:old/repo:default`, `${env.prefix}:covered:old/repo:default`), 0);
+  assert.equal(await demand.adoptPoolsWithoutUser(async () => []), 0, 'nothing left to adopt, today\'s pools untouched');
+  assert.deepEqual(await demand.queuedJobs({ repository: 'old/repo', profile: 'default', clusterUser: 'alice' }), [31]);
+});
+
 test('concurrent requests never grant more runners than queued jobs', async () => {
   const pool = { repository: 'race/repo', profile: 'default', clusterUser: 'alice' };
   for (let job = 0; job < 5; job++) await demand.addQueuedJob(pool, 100 + job);

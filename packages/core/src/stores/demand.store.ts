@@ -148,7 +148,7 @@ export class DemandStore {
   async waitingByRepository(): Promise<Array<{ repository: string; waiting: number; oldestSeconds: number }>> {
     const byRepository = new Map<string, { waiting: number; oldestMs: number }>();
     const pattern = this.keys.demand({ repositoryKey: '*', profile: '*', clusterUser: '*' });
-    const keyStart = pattern.length - '*:*:*'.length;
+    const keyStart = this.keys.poolKeysStart('demand').length;
     const horizon = Date.now() - this.settings.demandHorizonSeconds * 1000;
     let cursor = '0';
     do {
@@ -188,6 +188,42 @@ export class DemandStore {
     let removed = 0;
     for (const [pattern, oldest] of rules) removed += await pruneSortedSets(this.redis, pattern, oldest);
     return removed;
+  }
+
+  /**
+   * Pools were once per repository and profile only (`demand:<repo>:<profile>`). Moves the jobs
+   * still queued in such a pool into their cluster user's pool (`userOf` tells it, from the
+   * job's record; a job it cannot tell is dropped, as no runner could be granted for it), and
+   * drops the old pools and their covers (a cover lapses within minutes anyway). Idempotent, so
+   * replicas starting together may all run it. Returns how many jobs moved.
+   */
+  async adoptPoolsWithoutUser(userOf: (workflowJobIds: number[]) => Promise<Array<string | null>>): Promise<number> {
+    let moved = 0;
+    for (const kind of ['demand', 'covered'] as const) {
+      const start = this.keys.poolKeysStart(kind);
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${start}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          const [repositoryKey, profile, ...rest] = key.slice(start.length).split(':');
+          if (!repositoryKey || !profile || rest.length > 0) continue; // a pool of today's layout
+          if (kind === 'demand') {
+            const entries = await this.redis.zrange(key, 0, -1, 'WITHSCORES');
+            const ids = entries.filter((_, index) => index % 2 === 0).map(Number);
+            const users = await userOf(ids);
+            for (const [index, id] of ids.entries()) {
+              const clusterUser = users[index];
+              if (!clusterUser) continue;
+              await this.redis.zadd(this.keys.demand({ repositoryKey, profile, clusterUser }), 'NX', entries[index * 2 + 1]!, String(id));
+              moved += 1;
+            }
+          }
+          await this.redis.del(key);
+        }
+      } while (cursor !== '0');
+    }
+    return moved;
   }
 
   async queuedJobs(pool: Pool): Promise<number[]> {

@@ -31,6 +31,7 @@ export function storeKeys(prefix: string) {
     // pool is a repository, a profile and a cluster user; none of the three holds a colon.
     demand: (pool: PoolKey) => `${prefix}:demand:${poolSuffix(pool)}`,
     covered: (pool: PoolKey) => `${prefix}:covered:${poolSuffix(pool)}`,
+    poolKeysStart: (kind: 'demand' | 'covered') => `${prefix}:${kind}:`, // what every pool key of that kind starts with
     grantedLaunch: (launchId: string) => `${prefix}:granted:launch:${launchId}`, // a launch is good for one grant
     grantedToken: (jti: string) => `${prefix}:granted:${jti}`, // the same, by token: written before grants were per launch, read until they expire
 
