@@ -1,6 +1,7 @@
 import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { BarList, ColumnChart, niceMax } from './charts.tsx';
+import { cpuTimeFormat } from './overview-page.tsx';
 
 describe('the overview charts', () => {
   it('round the axis up to 1, 2 or 5 times a power of ten', () => {
@@ -44,5 +45,15 @@ describe('the overview charts', () => {
     rerender(<BarList title="CPU-hours" summary="" series={[{ name: 'CPU-hours' }]} groups={[]} empty="Nothing yet." />);
     expect(screen.getByText('Nothing yet.')).toBeInTheDocument();
     expect(container.querySelector('svg')).toBeNull();
+  });
+});
+
+describe('CPU time on the usage charts', () => {
+  it('reads in one unit per chart, hours unless the largest figure is under an hour', () => {
+    const hours = cpuTimeFormat(12.34);
+    expect([hours(12.34), hours(2.25), hours(0.004)]).toEqual(['12 CPU-h', '2.3 CPU-h', '0 CPU-h']);
+    const minutes = cpuTimeFormat(0.5);
+    expect([minutes(0.5), minutes(0.01)]).toEqual(['30 CPU-min', '0.6 CPU-min']);
+    expect(cpuTimeFormat(0.0089)(0.0078)).toBe('28 CPU-s');
   });
 });

@@ -80,9 +80,10 @@ export function ColumnChart({
   points: ColumnPoint[];
   labelEvery?: number;
 }) {
-  const width = 720;
+  // Drawn for the full width of a page (the text keeps about its size there).
+  const width = 960;
   const height = 220;
-  const left = 36;
+  const left = 40;
   const bottom = 24;
   const top = 8;
   const plotHeight = height - top - bottom;
@@ -165,9 +166,10 @@ export function BarList({
   const max = Math.max(0, ...groups.flatMap((group) => group.values));
   const rowHeight = 18;
   const gap = 10;
-  const labelWidth = 200;
-  const valueWidth = 110;
-  const width = 720;
+  // Drawn for half a page's width: two of these sit side by side.
+  const labelWidth = 150;
+  const valueWidth = 120;
+  const width = 480;
   const barSpace = width - labelWidth - valueWidth;
   const groupHeight = series.length * rowHeight + gap;
   const height = Math.max(groupHeight, groups.length * groupHeight);
@@ -185,7 +187,7 @@ export function BarList({
               return (
                 <g key={group.label} data-label={group.label}>
                   <text className="chart-label" x={labelWidth - 8} y={y0 + (series.length * rowHeight) / 2} textAnchor="end" dominantBaseline="middle">
-                    {group.label.length > 28 ? `${group.label.slice(0, 27)}…` : group.label}
+                    {group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label}
                   </text>
                   {group.values.map((value, seriesIndex) => {
                     const barWidth = max > 0 ? Math.max(value > 0 ? 2 : 0, (value / max) * barSpace) : 0;

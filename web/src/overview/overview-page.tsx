@@ -116,18 +116,30 @@ function WaitCharts({ overview }: { overview: Overview }) {
   );
 }
 
+/**
+ * How a chart's CPU time reads: in CPU-hours, or, when its largest figure is under an hour,
+ * in CPU-minutes or CPU-seconds (short test jobs), one unit for the whole chart.
+ */
+export function cpuTimeFormat(largestHours: number): (hours: number) => string {
+  const [unit, perHour]: [string, number] = largestHours >= 1 ? ['CPU-h', 1] : largestHours * 60 >= 1 ? ['CPU-min', 60] : ['CPU-s', 3600];
+  return (hours) => {
+    const value = hours * perHour;
+    return `${value >= 10 ? Math.round(value) : Number(value.toFixed(1))} ${unit}`;
+  };
+}
+
 function UsageChart({ usage, what }: { usage: UsageList; what: string }) {
   const total = usage.items.reduce((sum, item) => sum + item.cpuHours, 0);
-  const hours = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} CPU-h`;
+  const formatCpuHours = cpuTimeFormat(Math.max(0, ...usage.items.map((item) => item.cpuHours)));
   return (
     <BarList
       title={`CPU-hours by ${what}, last 7 days`}
-      summary={`${hours(total)} in all; ${usage.items.slice(0, 5).map((item) => `${item.key} ${hours(item.cpuHours)}`).join(', ')}`}
+      summary={`${formatCpuHours(total)} in all; ${usage.items.slice(0, 5).map((item) => `${item.key} ${formatCpuHours(item.cpuHours)}`).join(', ')}`}
       series={[{ name: 'CPU-hours' }]}
       groups={usage.items.slice(0, 10).map((item) => ({
         label: item.key,
         values: [item.cpuHours],
-        texts: [`${hours(item.cpuHours)} · ${item.jobs} ${item.jobs === 1 ? 'job' : 'jobs'}`],
+        texts: [`${formatCpuHours(item.cpuHours)} · ${item.jobs} ${item.jobs === 1 ? 'job' : 'jobs'}`],
       }))}
       empty="No Slurm job ended in the last 7 days (or the gateway reports none: gha-slurm-munge gives no job ids)."
     />
