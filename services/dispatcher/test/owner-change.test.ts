@@ -15,6 +15,7 @@ import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mappin
 import { SlotStore } from '@gha-slurm/core/stores/slot.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import { startBroker } from './support/broker.ts';
+import { runLaunch } from '../src/application/run-launch.ts';
 import { startHarness } from './support/harness.ts';
 import type { GatewayStyle } from './support/fake-gateway.ts';
 
@@ -97,3 +98,32 @@ for (const style of ['slurm-gateway', 'munge'] as GatewayStyle[]) {
     assert.equal((await jobs.get(8801))?.state, 'running');
   });
 }
+
+test('a launch that waited across the change is never sent as the former user: its job goes to the new one', async (t) => {
+  const h = await startHarness({ gatewayStyle: 'slurm-gateway' });
+  t.after(() => h.stop());
+  await h.connect('bob', 'lab/direct');
+  const dispatcher = await h.startDispatcher();
+  const ctx = dispatcher.context;
+  // As the dispatcher left it when the repository was still alice's: launching, launch pending.
+  const at = new Date().toISOString();
+  await ctx.jobs.create({
+    workflowJobId: 8901, runId: 1, repository: 'lab/direct', repositoryUrl: 'https://github.com/lab/direct', installationId: 42, name: 'build',
+    workflowName: 'CI', labels: LABELS, state: 'launching', clusterUser: 'alice', profile: 'default', launchId: 'waited',
+    transitions: [{ state: 'queued', at }, { state: 'launching', at }], events: [], firstDeliveryId: 'd-1',
+  });
+  await ctx.launches.create({
+    id: 'waited', runnerName: 'slurm-waited', repository: 'lab/direct', repositoryUrl: 'https://github.com/lab/direct', installationId: 42,
+    clusterUser: 'alice', profile: 'default', labels: LABELS, forWorkflowJobId: 8901, state: 'pending', attempts: 0, createdAt: at, events: [],
+  });
+
+  const outcome = await runLaunch(ctx, 'waited', { attempt: 1, maxAttempts: 3 }, ctx.logger);
+  assert.deepEqual(outcome, { kind: 'done', outcome: 'not-needed' });
+  await h.settle();
+  assert.deepEqual(h.gateway.requests.filter((request) => request.body.clusterUser === 'alice'), [], 'nothing was ever sent as alice');
+  assert.equal((await ctx.launches.get('waited'))?.state, 'completed');
+  const job = (await ctx.jobs.get(8901))!;
+  assert.equal(job.clusterUser, 'bob');
+  assert.equal((await ctx.launches.get(job.launchId!))?.state, 'submitted');
+  assert.equal(h.gateway.requests.filter((request) => request.body.clusterUser === 'bob').length, 1);
+});
