@@ -60,7 +60,7 @@ export async function dispatcherStatus(dispatcherUrl: string): Promise<StatusFig
   const started = sumOf(text, 'github_workflow_jobs_started_total');
   const completed = sumOf(text, 'github_workflow_jobs_completed_total');
   return {
-    queued: sumOf(text, 'gha_dispatcher_repository_jobs_waiting'),
+    queued: sumOf(text, 'gha_dispatcher_jobs_waiting'), // the total: per-repository series cover only the top repositories
     running: Math.max(0, started - completed),
     completed,
     runners: null,
