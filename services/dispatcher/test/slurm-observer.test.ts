@@ -27,7 +27,7 @@ before(async () => {
   h = await startHarness({ gatewayStyle: 'slurm-gateway' });
   jobs = new WorkflowJobStore(h.env.redis, h.env.prefix);
   launches = new LaunchStore(h.env.redis, h.env.prefix);
-  await h.connect('alice', 'lab/sim', 'lab/cancel', 'lab/relaunch', 'lab/quiet');
+  await h.connect('alice', 'lab/sim', 'lab/idle', 'lab/cancel', 'lab/relaunch', 'lab/quiet');
   dispatcher = await h.startDispatcher();
   // Every launch is due again at once: the test decides when the observer looks.
   Object.assign(dispatcher.observer.settings, { pendingMs: 0, runningMs: 0, retryMs: 0 });
@@ -50,7 +50,7 @@ const kinds = async (launchId: string) => (await launches.get(launchId))!.events
 
 describe('the Slurm observer', () => {
   it('notes each change once: pending and why, running on a node, ended with its exit code; frees the slot and records usage', async () => {
-    const { launch } = await queuedJob('lab/sim');
+    const { id, launch } = await queuedJob('lab/sim');
     const slots = new SlotStore(h.env.redis, h.env.prefix);
     assert.ok((await slots.holds()).some((hold) => hold.launchId === launch.id), 'the launch holds a slot');
 
@@ -68,6 +68,10 @@ describe('the Slurm observer', () => {
     await observe();
     h.gateway.setJob(launch.runnerName, { state: 'RUNNING', reason: null, nodes: 'node07', startedAt: '2026-12-03T10:00:00.000Z', cpus: 4 });
     await observe();
+    // Its runner takes the job and runs it, as the webhooks say.
+    await h.deliver({ action: 'in_progress', jobId: id, repository: 'lab/sim', labels: LABELS, runnerName: launch.runnerName });
+    await h.deliver({ action: 'completed', jobId: id, repository: 'lab/sim', labels: LABELS, runnerName: launch.runnerName, conclusion: 'success' });
+    await h.settle();
     h.gateway.setJob(launch.runnerName, { state: 'COMPLETED', exitCode: 0, endedAt: '2026-12-03T10:30:00.000Z' });
     await observe();
     await observe();
@@ -84,8 +88,22 @@ describe('the Slurm observer', () => {
     assert.equal(record.slurm?.exitCode, 0);
     assert.equal((await slots.holds()).some((hold) => hold.launchId === launch.id), false, 'the slot is free once the Slurm job ended');
     assert.equal(await dispatcher.context.slurmWatch.count(), 0, 'an ended Slurm job is no longer watched');
+    assert.equal((await jobs.get(id))!.relaunchCount ?? 0, 0, 'a Slurm job that ran its job is not relaunched');
     const usage = await new UsageStore(h.env.redis, h.env.prefix).summarize('repository', 0);
     assert.deepEqual(usage, [{ key: 'lab/sim', jobs: 1, cpuHours: 2 }]);
+  });
+
+  it('frees the slot of a runner that got credentials but no job as soon as its Slurm job ends', async () => {
+    const { id, launch } = await queuedJob('lab/idle');
+    const slots = new SlotStore(h.env.redis, h.env.prefix);
+    // The broker granted it (as the broker records a grant); GitHub then gave the job to no one
+    // and the runner idled out: no webhook says anything about this launch.
+    await launches.update(launch.id, (current) => ({ ...current, state: 'granted' }));
+    h.gateway.setJob(launch.runnerName, { state: 'COMPLETED', exitCode: 0, startedAt: '2026-12-03T11:00:00.000Z', endedAt: '2026-12-03T11:02:00.000Z', cpus: 1 });
+    assert.ok((await slots.holds()).some((hold) => hold.launchId === launch.id));
+    await observe();
+    assert.equal((await slots.holds()).some((hold) => hold.launchId === launch.id), false, 'freed when Slurm said the job ended');
+    assert.equal((await jobs.get(id))!.launchId, launch.id, 'a granted launch is the reconciler\'s to judge, not relaunched here');
   });
 
   it('relaunches at once when the Slurm job ends before its runner asked, and dead-letters after the bound with Slurm\'s state', async () => {
