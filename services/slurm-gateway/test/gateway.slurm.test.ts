@@ -152,6 +152,39 @@ describe('a valid launch', () => {
   });
 });
 
+describe('the shipped job script', () => {
+  const outputOf = async (jobId: number) => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = `${gateway.scratch}/output`;
+    const file = readdirSync(dir).find((name) => name.endsWith(`-${jobId}.log`));
+    return file ? readFileSync(`${dir}/${file}`, 'utf8') : '';
+  };
+
+  it('waits as the broker\'s 503 Retry-After says, then runs the runner', async () => {
+    gateway.broker.script = [503, 503];
+    const { claims, body } = await signedStart();
+    const answer = await start(body);
+    assert.equal(answer.status, 201);
+    await waitFor('the runner to report', async () => gateway.runnerReport(claims.runnerName));
+    const ended = await waitFor('the job to end', () => stateOf(claims.runnerName, ['COMPLETED', 'FAILED']));
+    assert.equal(ended.state, 'COMPLETED');
+    const output = await outputOf(answer.body.jobId);
+    assert.equal(output.match(/the broker answered 503; retrying in 1s as it asked/g)?.length, 2, output);
+  });
+
+  it('ends at once, saying why, when no job is left (410: exit 0) or the broker refuses the launch (403: exit 2)', async () => {
+    for (const [status, exitCode, words] of [[410, 0, /no job is left for this runner \(broker answered 410/], [403, 2, /the broker refused this launch \(403/]] as const) {
+      gateway.broker.script = [status];
+      const { claims, body } = await signedStart();
+      const answer = await start(body);
+      const ended = await waitFor(`the job to end after ${status}`, () => stateOf(claims.runnerName, ['COMPLETED', 'FAILED']));
+      assert.equal(ended.exitCode, exitCode);
+      assert.match(await outputOf(answer.body.jobId), words);
+      assert.equal(gateway.runnerReport(claims.runnerName), null, 'no runner started');
+    }
+  });
+});
+
 describe('refusals submit nothing', () => {
   async function refused(body: Record<string, string>, status: number, code: string, secret?: string) {
     const answer = await start(body, secret);
