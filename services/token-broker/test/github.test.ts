@@ -107,22 +107,36 @@ test('GitHub 5xx: 503 with Retry-After, recorded, and the same token then works'
   assert.equal((await h.post('/gha/runner', second.token)).statusCode, 200);
 });
 
-test("GitHub's rate limit: 503 with Retry-After until the reset, and the same token then works", async () => {
+test("GitHub's rate limit: 503 with Retry-After until the reset, honoured by every replica without calling GitHub, then the same token works", async () => {
+  const replica = await h.otherBroker({});
   const { repository, installationId } = freshRepository('limited');
   const { token } = await h.launch({ repository, installationId });
-  h.sim.faults.add({ kind: 'rate-limit', resetInSeconds: 42, route: RUNNER_ROUTES.registrationToken, times: 1 });
+  h.sim.faults.add({ kind: 'rate-limit', resetInSeconds: 3, route: RUNNER_ROUTES.registrationToken, times: 1 });
   const limited = await h.post('/gha/runner', token);
   assert.equal(limited.statusCode, 503, limited.body);
   const retryAfter = Number(limited.headers['retry-after']);
-  assert.ok(retryAfter >= 40 && retryAfter <= 44, `Retry-After ${retryAfter}`);
+  assert.ok(retryAfter >= 2 && retryAfter <= 5, `Retry-After ${retryAfter}`);
   assert.match(limited.json().message, /rate limit/);
-  assert.equal((await h.post('/gha/runner', token)).statusCode, 200);
+  // The installation's window is empty until the reset, for this replica and the other one.
+  const calls = h.sim.calls.count(RUNNER_ROUTES.registrationToken, { repository });
+  const meanwhile = await replica.inject({ method: 'POST', url: '/gha/runner', headers: { authorization: token } });
+  assert.equal(meanwhile.statusCode, 503, meanwhile.body);
+  assert.ok(Number(meanwhile.headers['retry-after']) <= retryAfter);
+  assert.equal(h.sim.calls.count(RUNNER_ROUTES.registrationToken, { repository }), calls, 'no call while the limit is exhausted');
+  await sleep(Number(meanwhile.headers['retry-after']) * 1000 + 200);
+  assert.equal((await replica.inject({ method: 'POST', url: '/gha/runner', headers: { authorization: token } })).statusCode, 200);
 
   const secondary = await h.launch({ repository: freshRepository('limited-secondary').repository });
-  h.sim.faults.add({ kind: 'rate-limit', secondary: true, resetInSeconds: 30, route: APP_ROUTES.repositoryInstallation, times: 1 });
+  h.sim.faults.add({ kind: 'rate-limit', secondary: true, resetInSeconds: 2, route: APP_ROUTES.repositoryInstallation, times: 1 });
   const response = await h.post('/gha/runner', secondary.token);
   assert.equal(response.statusCode, 503);
-  assert.equal(response.headers['retry-after'], '30');
+  assert.equal(response.headers['retry-after'], '2');
+  // A secondary limit stops the whole App on every replica until GitHub's retry-after.
+  const lookups = h.sim.calls.count(APP_ROUTES.repositoryInstallation);
+  const blocked = await replica.inject({ method: 'POST', url: '/gha/runner', headers: { authorization: secondary.token } });
+  assert.equal(blocked.statusCode, 503, blocked.body);
+  assert.equal(h.sim.calls.count(APP_ROUTES.repositoryInstallation), lookups);
+  await sleep(Number(blocked.headers['retry-after']) * 1000 + 200);
   assert.equal((await h.post('/gha/runner', secondary.token)).statusCode, 200);
 });
 

@@ -12,8 +12,16 @@
  *
  * Concurrent misses for one repository share one call. JIT configurations are one per runner
  * and never cached.
+ *
+ * Runner credentials are GitHub writes, counted against the App's budget shared by every
+ * replica (core's github-budget.ts). A call waits for its slot up to `budgetWaitMs`; beyond
+ * that a slot is kept for the repository's registration token (or the runner's JIT
+ * configuration) and the runner is answered 503 with the time it comes, so when it asks again
+ * then (on any replica) it is served at once. A runner that hangs up while its call waits
+ * gives the slot back; no GitHub call is made for it.
  */
-import type { GitHubApp, GitHubClient } from '@gha-slurm/core/github/app-client';
+import { PrepaidCall, type GitHubApp, type GitHubClient } from '@gha-slurm/core/github/app-client';
+import { GitHubBudgetAborted, GitHubBudgetWait, scopeOf } from '@gha-slurm/core/github/github-budget';
 import type { Logger } from '@gha-slurm/core/logger';
 import { repositoryKey } from '@gha-slurm/core/domain/repository-name';
 import {
@@ -26,7 +34,10 @@ import {
 } from '../domain/ports.ts';
 import type { BrokerMetrics } from '../metrics.ts';
 import { classifyGitHubError, SERVER_ERROR_RETRY_AFTER_SECONDS, type GitHubStep } from './github-errors.ts';
-import { SingleFlightCache } from './single-flight-cache.ts';
+import { CallerGaveUp, SingleFlightCache } from './single-flight-cache.ts';
+
+const REGISTRATION_TOKEN_ROUTE = { method: 'POST', url: '/repos/{owner}/{repo}/actions/runners/registration-token' } as const;
+const JIT_CONFIG_ROUTE = { method: 'POST', url: '/repos/{owner}/{repo}/actions/runners/generate-jitconfig' } as const;
 
 /** A cached registration token is handed out until this long before it expires. */
 export const REGISTRATION_TOKEN_MARGIN_MS = 5 * 60 * 1000;
@@ -38,6 +49,8 @@ export interface GitHubCredentialSettings {
   runnerGroupId: number;
   installationCacheSeconds: number;
   timeoutMs: number;
+  /** How long a runner's call may wait for its slot in GitHub's budget before a 503 (60 s). */
+  budgetWaitMs?: number;
   metrics: BrokerMetrics;
   logger: Logger;
 }
@@ -63,6 +76,12 @@ const OUTCOME_OF_ERROR: Record<string, string> = {
   AppNotPermitted: 'not-permitted',
   GitHubRejected: 'rejected',
 };
+
+/** A caller that gave up gets a 503 it will never read; the grant releases what it reserved. */
+function gaveUp(error: unknown): never {
+  if (error instanceof CallerGaveUp || error instanceof GitHubBudgetAborted) throw new GitHubUnavailable('the runner gave up waiting', 1);
+  throw error;
+}
 
 function ownerAndName(repository: string): { owner: string; repo: string } {
   const [owner, repo] = repository.split('/');
@@ -93,34 +112,80 @@ export class GitHubCredentialSource implements RunnerCredentialSource {
     }
   }
 
-  async registrationToken(repository: string, installationId: number): Promise<RegistrationToken> {
+  async registrationToken(repository: string, installationId: number, signal?: AbortSignal): Promise<RegistrationToken> {
     const key = repositoryKey(repository);
-    const { value, source } = await this.registrationTokens.get(key, () =>
-      this.call('registration-token', 'runner-credentials', repository, async (signal) => {
-        const { data } = await this.withFreshToken(installationId, (client) =>
-          client.request('POST /repos/{owner}/{repo}/actions/runners/registration-token', { ...ownerAndName(repository), request: { signal } }),
-        );
-        return { token: data.token, expiresAt: data.expires_at };
-      }),
-    );
+    const { value, source } = await this.registrationTokens
+      .get(
+        key,
+        (loadSignal) =>
+          this.withBudget(REGISTRATION_TOKEN_ROUTE, installationId, `registration-token:${key}`, loadSignal, (permit) =>
+            this.call('registration-token', 'runner-credentials', repository, async (callSignal) => {
+              const { data } = await this.withFreshToken(installationId, (client) =>
+                client.request('POST /repos/{owner}/{repo}/actions/runners/registration-token', {
+                  ...ownerAndName(repository),
+                  request: { signal: callSignal, githubBudgetPermit: permit },
+                }),
+              );
+              return { token: data.token, expiresAt: data.expires_at };
+            }),
+          ),
+        signal ? { signal } : {},
+      )
+      .catch(gaveUp);
     this.settings.metrics.cacheLookups.inc({ cache: 'registration-token', result: source });
     return value;
   }
 
-  async jitConfig(repository: string, installationId: number, request: JitRequest): Promise<JitConfig> {
-    return this.call('jit-config', 'runner-credentials', repository, async (signal) => {
-      const { data } = await this.withFreshToken(installationId, (client) =>
-        client.request('POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig', {
-          ...ownerAndName(repository),
-          name: request.name,
-          labels: request.labels,
-          runner_group_id: this.settings.runnerGroupId,
-          work_folder: JIT_WORK_FOLDER,
-          request: { signal },
-        }),
-      );
-      return { jitconfig: data.encoded_jit_config, runner: { id: data.runner.id, name: data.runner.name } };
-    });
+  async jitConfig(repository: string, installationId: number, request: JitRequest, signal?: AbortSignal): Promise<JitConfig> {
+    return this.withBudget(JIT_CONFIG_ROUTE, installationId, `jit-config:${repositoryKey(repository)}:${request.name}`, signal, (permit) =>
+      this.call('jit-config', 'runner-credentials', repository, async (callSignal) => {
+        const { data } = await this.withFreshToken(installationId, (client) =>
+          client.request('POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig', {
+            ...ownerAndName(repository),
+            name: request.name,
+            labels: request.labels,
+            runner_group_id: this.settings.runnerGroupId,
+            work_folder: JIT_WORK_FOLDER,
+            request: { signal: callSignal, githubBudgetPermit: permit },
+          }),
+        );
+        return { jitconfig: data.encoded_jit_config, runner: { id: data.runner.id, name: data.runner.name } };
+      }),
+    ).catch(gaveUp);
+  }
+
+  /**
+   * Takes the call's slot in GitHub's budget (shared by every replica) before `run` makes it.
+   * No slot within the bound: `GitHubUnavailable` with the time the slot kept for this flight
+   * comes. The caller giving up first gives the slot back and makes no call.
+   */
+  private async withBudget<T>(
+    route: { method: string; url: string },
+    installationId: number,
+    flight: string,
+    signal: AbortSignal | undefined,
+    run: (permit: PrepaidCall | undefined) => Promise<T>,
+  ): Promise<T> {
+    const budget = this.settings.github.budget;
+    if (!budget) return run(undefined);
+    let permit;
+    try {
+      permit = await budget.acquire({ ...route, scope: scopeOf(route.url, installationId), flight, maxWaitMs: this.settings.budgetWaitMs }, signal);
+    } catch (error) {
+      if (error instanceof GitHubBudgetWait) {
+        this.settings.metrics.githubRequests.observe({ operation: 'budget', outcome: error.kept ? 'slot-kept' : 'no-slot' }, 0);
+        throw new GitHubUnavailable(
+          `GitHub's budget for runner registrations is spoken for: this runner's turn comes in ${error.retryAfterSeconds} s`,
+          error.retryAfterSeconds,
+        );
+      }
+      throw error;
+    }
+    try {
+      return await run(new PrepaidCall());
+    } finally {
+      await permit.finish().catch(() => undefined);
+    }
   }
 
   /** Forgets what is known of a repository: the App's installation changed under us. */

@@ -9,6 +9,7 @@ import {
   GitHubRejected,
   GitHubUnavailable,
 } from '../domain/ports.ts';
+import { GitHubBudgetWait } from '@gha-slurm/core/github/github-budget';
 
 /** The shape of `@octokit/request-error`'s RequestError that matters here. */
 interface GitHubRequestError {
@@ -57,6 +58,9 @@ function githubSaid(error: GitHubRequestError): string {
 export function classifyGitHubError(error: unknown, step: GitHubStep, repository: string): Error {
   if (error instanceof GitHubUnavailable || error instanceof AppNotInstalled || error instanceof AppNotPermitted || error instanceof GitHubRejected) {
     return error;
+  }
+  if (error instanceof GitHubBudgetWait) {
+    return new GitHubUnavailable(`GitHub's budget for the App is spoken for: retry in ${error.retryAfterSeconds} s`, error.retryAfterSeconds);
   }
   if (!isRequestError(error)) {
     const message = error instanceof Error ? error.message : String(error);

@@ -69,8 +69,9 @@ export type InstallationStatus =
  */
 export interface RunnerCredentialSource {
   installation(repository: string): Promise<InstallationStatus>;
-  registrationToken(repository: string, installationId: number): Promise<RegistrationToken>;
-  jitConfig(repository: string, installationId: number, request: JitRequest): Promise<JitConfig>;
+  /** `signal`: the runner gave up; a call still waiting for GitHub's budget is not made. */
+  registrationToken(repository: string, installationId: number, signal?: AbortSignal): Promise<RegistrationToken>;
+  jitConfig(repository: string, installationId: number, request: JitRequest, signal?: AbortSignal): Promise<JitConfig>;
 }
 
 export class GitHubUnavailable extends Error {

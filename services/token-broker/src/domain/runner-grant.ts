@@ -64,7 +64,8 @@ const STORE_RETRY_AFTER_SECONDS = 5;
 export class RunnerGrant {
   constructor(private readonly deps: RunnerGrantDependencies) {}
 
-  async grant(authorization: string | undefined, credential: CredentialKind): Promise<GrantOutcome> {
+  /** `signal` aborts when the runner hangs up: nothing is then asked of GitHub for it. */
+  async grant(authorization: string | undefined, credential: CredentialKind, signal?: AbortSignal): Promise<GrantOutcome> {
     const header = launchTokenFromAuthorization(authorization);
     if (!header.ok) return { kind: 'refused', refusal: { check: 'token', failure: header.failure, message: header.message } };
     const verification = await this.deps.verifier.verify(header.token);
@@ -101,7 +102,7 @@ export class RunnerGrant {
 
     let granted: GrantOutcome & { kind: 'granted' };
     try {
-      granted = await this.mint(claims, credential);
+      granted = await this.mint(claims, credential, signal);
     } catch (error) {
       await ledger.release(claims).catch(() => {});
       const outcome = this.outcomeOf(error, claims);
@@ -123,7 +124,7 @@ export class RunnerGrant {
   }
 
   /** Check 6 and the GitHub call; throws the ports' errors. */
-  private async mint(claims: LaunchClaims, credential: CredentialKind): Promise<GrantOutcome & { kind: 'granted' }> {
+  private async mint(claims: LaunchClaims, credential: CredentialKind, signal?: AbortSignal): Promise<GrantOutcome & { kind: 'granted' }> {
     const { github } = this.deps;
     const installation = await github.installation(claims.repository);
     if (!installation.installed) {
@@ -135,10 +136,10 @@ export class RunnerGrant {
       );
     }
     if (credential === 'registration-token') {
-      const registration = await github.registrationToken(claims.repository, installation.installationId);
+      const registration = await github.registrationToken(claims.repository, installation.installationId, signal);
       return { kind: 'granted', credential, claims, registration };
     }
-    const jit = await github.jitConfig(claims.repository, installation.installationId, { name: claims.runnerName, labels: claims.labels });
+    const jit = await github.jitConfig(claims.repository, installation.installationId, { name: claims.runnerName, labels: claims.labels }, signal);
     return { kind: 'granted', credential, claims, jit };
   }
 

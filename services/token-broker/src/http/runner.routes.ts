@@ -59,7 +59,14 @@ export async function runnerRoutes(app: FastifyInstance, options: RunnerRouteOpt
 
   async function handle(credential: CredentialKind, request: FastifyRequest, reply: FastifyReply) {
     const started = performance.now();
-    const outcome = await grant.grant(request.headers.authorization, credential);
+    // A runner that hangs up (curl's --max-time, its Slurm job ended) gives up its place in
+    // GitHub's budget: no GitHub call is made for it.
+    const hungUp = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) hungUp.abort();
+    };
+    reply.raw.once('close', onClose);
+    const outcome = await grant.grant(request.headers.authorization, credential, hungUp.signal).finally(() => reply.raw.off('close', onClose));
     const context = { credential, ...launchContext(outcome) };
     const ms = Math.round((performance.now() - started) * 10) / 10;
     if (outcome.kind === 'granted') {
