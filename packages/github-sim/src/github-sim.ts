@@ -23,11 +23,13 @@ import { runnerRoutes } from './routes/runners.routes.ts';
 import { attachLoop, type LoopApi, type LoopOptions } from './loop.ts';
 import { GitHubSimState, type SimAppSettings, type SimSettings } from './state.ts';
 import { CallLog, FaultPlan, type Fault, type RecordedCall } from './traffic.ts';
+import { SimRateLimits, type SimLimits } from './http/rate-limits.ts';
 
 export { APP_ROUTES } from './routes/apps.routes.ts';
 export { RUNNER_ROUTES } from './routes/runners.routes.ts';
 export { ACTIONS_ROUTES, HOOK_ROUTES } from './loop.ts';
 export { OAUTH_ROUTES } from './routes/oauth.routes.ts';
+export { GITHUB_COM_LIMITS, type SimLimits } from './http/rate-limits.ts';
 export { USER_ROUTES } from './routes/users.routes.ts';
 
 /** `webhook: { url, secret }` makes it the whole loop: jobs, runners, deliveries (`loop.ts`). */
@@ -40,6 +42,11 @@ export interface GitHubSimOptions extends LoopOptions {
   webUrl?: string;
   /** Users, their repository permissions and the OAuth web flow (`oauth-state.ts`). */
   oauth?: SimOAuthOptions;
+  /**
+   * GitHub's rate limits, enforced (`http/rate-limits.ts`): secondary points per minute per
+   * endpoint, concurrent requests, primary requests per hour. Off unless given.
+   */
+  limits?: SimLimits;
 }
 
 export interface GitHubSim extends LoopApi {
@@ -48,6 +55,8 @@ export interface GitHubSim extends LoopApi {
   state: GitHubSimState;
   calls: CallLog;
   faults: FaultPlan;
+  /** The rate limits in force (none unless `limits` was given), and every refusal they made. */
+  limits: SimRateLimits;
   /** Users and the OAuth web flow; the web address (`GITHUB_URL`) is `url` too. */
   oauth: GitHubSimOAuth;
   server: FastifyInstance;
@@ -84,9 +93,19 @@ async function applyFault(fault: Fault, reply: import('fastify').FastifyReply, r
   }
 }
 
-export function buildGitHubSim(context: SimContext, calls: CallLog, faults: FaultPlan): FastifyInstance {
+/** Whose primary limit a call counts against: the App's JWT, or an installation's token. */
+function limitScope(context: SimContext, authorization: string | undefined): string {
+  const credential = /^\S+\s+(\S+)$/.exec(authorization?.trim() ?? '')?.[1];
+  if (!credential) return 'anonymous';
+  if (credential.split('.').length === 3) return 'app';
+  const token = context.state.validInstallationToken(credential);
+  return token ? `installation:${token.installationId}` : 'anonymous';
+}
+
+export function buildGitHubSim(context: SimContext, calls: CallLog, faults: FaultPlan, limits = new SimRateLimits({})): FastifyInstance {
   const server = Fastify({ logger: false });
   const rateLimit = new RateLimitCounter();
+  const limited = Object.values(limits.limits).some((value) => value !== undefined);
 
   // Octokit sends JSON, sometimes with an empty body; GitHub accepts both.
   server.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -112,6 +131,16 @@ export function buildGitHubSim(context: SimContext, calls: CallLog, faults: Faul
       at: Date.now(),
     });
     reply.headers({ ...commonHeaders(), ...rateLimit.count() });
+    if (limited) {
+      const { refusal, primaryHeaders } = limits.admit(route, request.method, limitScope(context, request.headers.authorization));
+      reply.headers(primaryHeaders);
+      if (refusal) {
+        reply.headers(refusal.headers);
+        await githubError(reply, refusal.status, refusal.message, DOCS.rateLimits);
+        return reply;
+      }
+      reply.raw.once('close', () => limits.done());
+    }
     const fault = faults.take(route);
     if (fault && (await applyFault(fault, reply, rateLimit))) return reply;
   });
@@ -137,12 +166,13 @@ export async function startGitHubSim(options: GitHubSimOptions): Promise<GitHubS
   const oauth = GitHubSimOAuth.attach(state, options.oauth);
   const calls = new CallLog();
   const faults = new FaultPlan();
+  const limits = new SimRateLimits(options.limits ?? {});
   let url = '';
   const context: SimContext = { state, baseUrl: () => url, webUrl: options.webUrl ?? 'https://github.com' };
-  const server = buildGitHubSim(context, calls, faults);
+  const server = buildGitHubSim(context, calls, faults, limits);
   const loop = attachLoop(context, faults, options);
   loop.register(server);
   const address = await server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   url = address;
-  return { url, state, calls, faults, ...loop.api, oauth, server, close: () => loop.close().then(() => server.close()) };
+  return { url, state, calls, faults, limits, ...loop.api, oauth, server, close: () => loop.close().then(() => server.close()) };
 }
