@@ -161,8 +161,8 @@ describe('the shipped job script', () => {
   };
 
   it('waits as the broker\'s 503 Retry-After says, then runs the runner', async () => {
-    gateway.broker.script = [503, 503];
     const { claims, body } = await signedStart();
+    gateway.broker.answer(claims.runnerName, [503, 503]);
     const answer = await start(body);
     assert.equal(answer.status, 201);
     await waitFor('the runner to report', async () => gateway.runnerReport(claims.runnerName));
@@ -174,8 +174,8 @@ describe('the shipped job script', () => {
 
   it('ends at once, saying why, when no job is left (410: exit 0) or the broker refuses the launch (403: exit 2)', async () => {
     for (const [status, exitCode, words] of [[410, 0, /no job is left for this runner \(broker answered 410/], [403, 2, /the broker refused this launch \(403/]] as const) {
-      gateway.broker.script = [status];
       const { claims, body } = await signedStart();
+      gateway.broker.answer(claims.runnerName, [status]);
       const answer = await start(body);
       const ended = await waitFor(`the job to end after ${status}`, () => stateOf(claims.runnerName, ['COMPLETED', 'FAILED']));
       assert.equal(ended.exitCode, exitCode);

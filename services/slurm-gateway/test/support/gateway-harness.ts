@@ -23,21 +23,36 @@ export interface BrokerCall {
   headers: IncomingHttpHeaders;
 }
 
+/** The runner name in a launch token (its payload, unverified: this is the test's own broker). */
+function runnerNameIn(authorization: string | undefined): string {
+  const token = (authorization ?? '').replace(/^Bearer /, '');
+  try {
+    return String((JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { runnerName?: string }).runnerName ?? '');
+  } catch {
+    return '';
+  }
+}
+
 /** A token broker that grants a JIT configuration to every caller, and remembers the calls. */
 export class RecordingBroker {
   readonly calls: BrokerCall[] = [];
-  /** Status codes for the next calls, in order; 200 with a JIT config after they run out. */
-  script: number[] = [];
+  /** Status codes for a runner's next calls, in order; 200 with a JIT config after they run out. */
+  private readonly scripts = new Map<string, number[]>();
   private server: Server;
 
   constructor() {
     this.server = createServer((request, response) => {
       this.calls.push({ path: request.url ?? '', headers: request.headers });
       request.resume();
-      const status = this.script.shift() ?? 200;
+      const status = this.scripts.get(runnerNameIn(request.headers.authorization))?.shift() ?? 200;
       const body = status === 200 ? { jitconfig: `jit-${randomUUID()}`, runner: { id: 1, name: 'x' } } : { message: `answered ${status}` };
       response.writeHead(status, { 'content-type': 'application/json', ...(status === 503 ? { 'retry-after': '1' } : {}) }).end(JSON.stringify(body));
     });
+  }
+
+  /** How the broker answers this runner's job script (other runners' jobs may call meanwhile). */
+  answer(runnerName: string, statuses: number[]): void {
+    this.scripts.set(runnerName, [...statuses]);
   }
 
   async start(): Promise<string> {
