@@ -30,7 +30,16 @@ export type SlurmDetection =
   | { kind: 'unusable'; why: string }
   | { kind: 'found'; slurm: DemoSlurm };
 
-const userExists = (name: string) => spawnSync('id', ['-u', name], { stdio: 'ignore' }).status === 0;
+/** The gateway runs no CI as a system account (SLURM_MIN_UID, 1000 by default). */
+const MIN_UID = 1000;
+
+/** A user's uid, or null when there is no such user. */
+function uidOf(name: string): number | null {
+  const result = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  return result.status === 0 ? Number(result.stdout.trim()) : null;
+}
+
+const userExists = (name: string) => uidOf(name) !== null;
 
 export async function detectLocalSlurm(env: NodeJS.ProcessEnv): Promise<SlurmDetection> {
   const url = env.SLURMRESTD_URL?.trim();
@@ -57,6 +66,8 @@ export async function detectLocalSlurm(env: NodeJS.ProcessEnv): Promise<SlurmDet
         : `none of the Unix users ${DEMO_UNIX_USERS.join(', ')} exists (scripts/slurm/local-slurm.sh install creates them, or set DEMO_SLURM_USER)`,
     };
   }
+  const uid = uidOf(user)!;
+  if (uid < MIN_UID) return { kind: 'unusable', why: `${user} is a system account (uid ${uid}): the gateway runs no CI as one` };
   return { kind: 'found', slurm: { slurmrestdUrl: url, jwtKeyFile, slurmConf, user } };
 }
 
