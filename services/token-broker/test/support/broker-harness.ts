@@ -21,7 +21,7 @@ import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
 import { testRedis } from '@gha-slurm/core/testing/redis';
 import { generateAppKeyPair, type AppKeyPair } from '@gha-slurm/github-sim/app-keys';
-import { startGitHubSim, type GitHubSim } from '@gha-slurm/github-sim/github-sim';
+import { startGitHubSim, type GitHubSim, type SimLimits } from '@gha-slurm/github-sim/github-sim';
 import { createBroker } from '../../src/broker.ts';
 import { brokerConfigSchema } from '../../src/config.ts';
 
@@ -91,11 +91,13 @@ export interface Harness {
 
 let nextJobId = Math.floor(Math.random() * 1_000_000) * 1000;
 
-export async function startHarness(options: { env?: Record<string, string>; installRepositories?: string[] } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { env?: Record<string, string>; installRepositories?: string[]; simLimits?: SimLimits } = {},
+): Promise<Harness> {
   const redisEnv = await testRedis('broker');
   const appKeys = await generateAppKeyPair();
   const launchKey = ed25519();
-  const sim = await startGitHubSim({ app: { id: APP_ID, publicKeyPem: appKeys.publicKeyPem } });
+  const sim = await startGitHubSim({ app: { id: APP_ID, publicKeyPem: appKeys.publicKeyPem }, ...(options.simLimits ? { limits: options.simLimits } : {}) });
   const installationsByOwner = new Map<string, number>();
   for (const repository of options.installRepositories ?? []) {
     const owner = repository.split('/')[0]!;
@@ -146,7 +148,10 @@ export async function startHarness(options: { env?: Record<string, string>; inst
     });
     return mappingChanges;
   }
-  for (const repository of options.installRepositories ?? []) await mapToAlice(repository);
+  // The installed repositories in one change of the list (one per repository is slow for hundreds).
+  if (options.installRepositories?.length) {
+    await mapping.replace(CLUSTER_USER, options.installRepositories.map((name) => parseRepositoryName(name)), { actor: 'test', reason: 'test' });
+  }
 
   async function createJob(repository: string, profile: string, labels: string[], jobId: number, launchId?: string) {
     const now = new Date().toISOString();
