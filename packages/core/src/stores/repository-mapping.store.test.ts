@@ -123,3 +123,44 @@ test('replaceVerified adds only verified repositories, keeps those already on th
   assert.deepEqual(await store.replaceVerified('grace', names('g/proven', 'h/theirs'), ['h/theirs'], change), { kind: 'conflict', repositoryKey: 'h/theirs' });
   assert.deepEqual(await store.replaceVerified('grace', [], [], change), { kind: 'replaced', repositories: [] }, 'removing needs no proof');
 });
+
+test('replaceAll swaps the whole mapping in one step while lists keep changing, and audits every change', async () => {
+  const before = (await store.audit({ count: 100_000 })).length;
+  const imports = 20;
+  let edits = 0;
+  // Users' own edits race the imports: each one either lands before an import (and the import
+  // replaces it, auditing that) or after it (and stays).
+  await Promise.all([
+    (async () => {
+      for (let i = 0; i < imports; i++) {
+        await store.replaceAll(
+          [
+            { user: 'alice', repositories: names(`lab/a-${i}`, 'lab/shared') },
+            { user: 'bob', repositories: names(`lab/b-${i}`) },
+          ],
+          { actor: 'ops', reason: 'import' },
+        );
+      }
+    })(),
+    (async () => {
+      for (let i = 0; i < imports * 2; i++) {
+        const result = await store.replace('carol', names(`lab/c-${i}`), change);
+        if (result.kind === 'replaced') edits++;
+      }
+    })(),
+  ]);
+  // Whatever the interleaving, the lists, the owners and the user set agree with each other.
+  const all = await store.all();
+  for (const entry of all) {
+    assert.deepEqual(await store.repositoriesOf(entry.user), entry.repositories);
+    for (const url of entry.repositories) assert.equal((await store.ownerOf(url.replace('https://github.com/', '')))?.clusterUser, entry.user);
+  }
+  assert.deepEqual(await store.users(), all.map((entry) => entry.user));
+  assert.deepEqual(all.find((entry) => entry.user === 'alice')?.repositories, [`https://github.com/lab/a-${imports - 1}`, 'https://github.com/lab/shared']);
+  // Every import changed alice and bob (and carol when her edit had landed first); every edit of carol's was audited.
+  const entries = (await store.audit({ count: 100_000 })).slice(0, -before || undefined);
+  const imported = entries.filter((entry) => entry.reason === 'import');
+  assert.ok(imported.filter((entry) => entry.user === 'alice').length === imports);
+  assert.equal(entries.filter((entry) => entry.reason === 'api' && entry.user === 'carol').length, edits);
+  for (const entry of imported.filter((candidate) => candidate.user === 'carol')) assert.deepEqual(entry.after, []);
+});
