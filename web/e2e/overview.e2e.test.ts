@@ -91,7 +91,7 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const withPage = (run: (page: Page) => Promise<void>) => withPageIn(browser, env, run);
+  const withPage = (run: (page: Page) => Promise<void>, viewport?: { width: number; height: number }) => withPageIn(browser, env, run, viewport);
 
   /** The values a chart draws for one series, in order. */
   function seriesValues(page: Page, chartTitle: string, series: string) {
@@ -188,6 +188,13 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
       );
       await screenshot(page, 'overview');
     });
+    // On a phone the page keeps to the screen's width; the charts scroll inside their frames.
+    await withPage(async (page) => {
+      await signIn(page, env.baseUrl, env.tokens.ops, '/overview');
+      await page.locator('figure.chart svg.bars rect.bar').last().waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await screenshot(page, 'phone-overview');
+    }, { width: 390, height: 844 });
 
     // A user sees only the CPU time of their own account, and lands on their repositories.
     const alice = (await callApi(env, env.tokens.alice, 'GET', '/api/usage?by=user')).body as UsageList;

@@ -34,29 +34,32 @@ function Legend({ series }: { series: Series[] }) {
 /** The chart's figures, for screen readers: a row per point or name, a column per series. */
 function DataTable({ caption, series, rows }: { caption: string; series: Series[]; rows: Array<{ label: string; cells: string[] }> }) {
   const head = ['', ...series.map((one) => one.name)];
+  // In a hidden box rather than a hidden table: a table grows to its content whatever its width.
   return (
-    <table className="visually-hidden">
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          {head.map((cell) => (
-            <th key={cell} scope="col">
-              {cell}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row, index) => (
-          <tr key={`${row.label}-${index}`}>
-            <th scope="row">{row.label}</th>
-            {row.cells.map((cell, cellIndex) => (
-              <td key={cellIndex}>{cell}</td>
+    <div className="visually-hidden">
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            {head.map((cell) => (
+              <th key={cell} scope="col">
+                {cell}
+              </th>
             ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((row, index) => (
+            <tr key={`${row.label}-${index}`}>
+              <th scope="row">{row.label}</th>
+              {row.cells.map((cell, cellIndex) => (
+                <td key={cellIndex}>{cell}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -96,7 +99,7 @@ export function ColumnChart({
     <figure className="chart">
       <figcaption>{title}</figcaption>
       <Legend series={series} />
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
+      <svg className="columns" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
         {ticks.map((tick) => (
           <g key={tick} className="chart-grid">
             <line x1={left} x2={width} y1={y(tick)} y2={y(tick)} />
@@ -181,7 +184,7 @@ export function BarList({
       ) : (
         <>
           <Legend series={series} />
-          <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
+          <svg className="bars" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
             {groups.map((group, groupIndex) => {
               const y0 = groupIndex * groupHeight;
               return (
