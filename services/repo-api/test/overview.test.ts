@@ -146,6 +146,9 @@ test('overview: what waits and runs now, dead letters, queue health, launches an
   ]);
   assert.deepEqual(overview.sample, { jobs: 4, launches: 4, truncated: false });
 
+  // Pages asking within a few seconds share one read of the records.
+  assert.equal((await get('/api/overview', 'ops')).json().generatedAt, overview.generatedAt);
+
   const alice = await get('/api/overview', 'alice');
   assert.equal(alice.statusCode, 403);
   assert.equal(alice.json().code, 'ADMIN_ONLY');

@@ -9,8 +9,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { Overview, QueueHealth, UsageList } from '@gha-slurm/core/api/types';
 import { queryKeys } from '../api/endpoints.ts';
 import { useSession } from '../auth/session.tsx';
-import { LiveIndicator } from '../events/live-updates.tsx';
-import { formatDuration } from '../format/time.ts';
+import { formatDuration, formatWhen } from '../format/time.ts';
 import { StateBadge } from '../jobs/badge.tsx';
 import type { Tone } from '../jobs/job-words.ts';
 import { Loading, LoadError, PageHeading } from '../layout/page.tsx';
@@ -156,7 +155,11 @@ export function OverviewPage() {
   return (
     <>
       <PageHeading title="Overview">
-        <LiveIndicator />
+        {data && (
+          <p className="muted small">
+            Figures of <time dateTime={data.generatedAt}>{formatWhen(data.generatedAt)}</time>, refreshed every 15 s
+          </p>
+        )}
       </PageHeading>
       {overview.isPending && <Loading what="the overview" />}
       {overview.isError && <LoadError error={overview.error} what="the overview" retry={() => void overview.refetch()} />}

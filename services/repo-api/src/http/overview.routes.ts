@@ -24,12 +24,36 @@ export interface OverviewRouteOptions {
   queues: Queue[];
   /** Most job and launch records one overview reads (each); beyond it the oldest are left out. */
   maxRecords?: number;
+  /**
+   * How long one overview is answered again before it is read anew: it reads up to
+   * `maxRecords` records, and every open overview page asks every 15 s.
+   */
+  cacheMs?: number;
 }
 
 const DEFAULT_USAGE_WINDOW_MS = WEEK_MS;
 
 export async function overviewRoutes(app: FastifyInstance, options: OverviewRouteOptions) {
   const maxRecords = options.maxRecords ?? 10_000;
+  const cacheMs = options.cacheMs ?? 5_000;
+  let cached: { atMs: number; overview: Promise<Overview> } | null = null;
+
+  async function readOverview(nowMs: number): Promise<Overview> {
+    const [jobs, launches, deadLettered, queues] = await Promise.all([
+      options.jobs.list({ sinceMs: nowMs - WEEK_MS, limit: maxRecords + 1 }),
+      options.launches.list({ limit: maxRecords + 1 }),
+      options.launches.list({ deadLettered: true, limit: 100_000 }),
+      queueCounts(options.queues),
+    ]);
+    return summarizeOverview({
+      nowMs,
+      jobs: jobs.slice(0, maxRecords),
+      launches: launches.slice(0, maxRecords),
+      deadLetters: deadLettered.length,
+      queues,
+      truncated: jobs.length > maxRecords || launches.length > maxRecords,
+    });
+  }
 
   app.get<{ Querystring: { by: UsageGrouping; since?: string } }>('/api/usage', {
     schema: {
@@ -59,26 +83,21 @@ export async function overviewRoutes(app: FastifyInstance, options: OverviewRout
       summary: 'What waits and runs now, queue health, launches and completions per hour, wait times per profile (admin)',
       description:
         `Reads the last week of job records and the newest launch records, at most ${maxRecords} of each ` +
-        '(`sample.truncated` says when the bound was reached).',
+        `(\`sample.truncated\` says when the bound was reached); the same answer is given for ${cacheMs / 1000} s (\`generatedAt\`).`,
       security: bearerSecurity,
       response: { 200: { $ref: 'Overview#' }, ...errorResponses(401, 403, 429) },
     },
   }, async (request): Promise<Overview> => {
     requireAdmin(request, 'see the overview');
     const nowMs = Date.now();
-    const [jobs, launches, deadLettered, queues] = await Promise.all([
-      options.jobs.list({ sinceMs: nowMs - WEEK_MS, limit: maxRecords + 1 }),
-      options.launches.list({ limit: maxRecords + 1 }),
-      options.launches.list({ deadLettered: true, limit: 100_000 }),
-      queueCounts(options.queues),
-    ]);
-    return summarizeOverview({
-      nowMs,
-      jobs: jobs.slice(0, maxRecords),
-      launches: launches.slice(0, maxRecords),
-      deadLetters: deadLettered.length,
-      queues,
-      truncated: jobs.length > maxRecords || launches.length > maxRecords,
-    });
+    // Admins' pages asking at once share one read; a failed read is not kept.
+    if (!cached || nowMs - cached.atMs >= cacheMs) {
+      const overview = readOverview(nowMs);
+      cached = { atMs: nowMs, overview };
+      overview.catch(() => {
+        if (cached?.overview === overview) cached = null;
+      });
+    }
+    return cached.overview;
   });
 }
