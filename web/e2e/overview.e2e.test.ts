@@ -148,6 +148,12 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
 
       // The simulated gateway reports no Slurm jobs: no CPU time yet, and the charts say why.
       await page.getByText(/No Slurm job ended in the last 7 days/).first().waitFor();
+
+      // Each figure leads to its list: the jobs still waiting for a runner (none after the run).
+      await page.locator('[data-figure="Jobs waiting"] a').click();
+      await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
+      expect(new URL(page.url()).searchParams.get('state')).toBe('waiting,queued,launching,launched');
+      await page.getByText('No jobs match these filters.').waitFor();
     });
   });
 

@@ -43,7 +43,7 @@ function NowFigures({ overview }: { overview: Overview }) {
     <section aria-labelledby="now-heading">
       <h2 id="now-heading">Now</h2>
       <ul className="figures">
-        <Figure label="Jobs waiting" value={now.jobsWaiting} to="/jobs?state=queued" />
+        <Figure label="Jobs waiting" value={now.jobsWaiting} to="/jobs?state=waiting,queued,launching,launched" />
         <Figure label="Launches in flight" value={now.launchesInFlight} />
         <Figure label="Runners running" value={now.runnersRunning} to="/jobs?state=running" tone={now.runnersRunning > 0 ? 'active' : 'neutral'} />
         <Figure label="Dead letters" value={now.deadLetters} to="/ops/dead-letters" tone={now.deadLetters > 0 ? 'bad' : 'ok'} />
