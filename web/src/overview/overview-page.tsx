@@ -87,18 +87,23 @@ function HourlyChart({ overview }: { overview: Overview }) {
   );
 }
 
+/** A wait as people read it; under a second (a quiet test cluster) in milliseconds rather than "0s". */
+function formatWait(ms: number | null): string {
+  return ms !== null && ms < 1000 ? `${ms} ms` : formatDuration(ms);
+}
+
 function WaitCharts({ overview }: { overview: Overview }) {
   const chart = (window: 'day' | 'week', title: string) => {
     const profiles = overview.waitTimes.filter((profile) => profile[window].jobs > 0);
     return (
       <BarList
         title={title}
-        summary={profiles.map((profile) => `${profile.profile}: median ${formatDuration(profile[window].p50Ms)}, 95th percentile ${formatDuration(profile[window].p95Ms)}`).join('; ') || 'no jobs'}
+        summary={profiles.map((profile) => `${profile.profile}: median ${formatWait(profile[window].p50Ms)}, 95th percentile ${formatWait(profile[window].p95Ms)}`).join('; ') || 'no jobs'}
         series={[{ name: 'p50' }, { name: 'p95' }]}
         groups={profiles.map((profile) => ({
           label: `${profile.profile} (${profile[window].jobs} ${profile[window].jobs === 1 ? 'job' : 'jobs'})`,
           values: [profile[window].p50Ms ?? 0, profile[window].p95Ms ?? 0],
-          texts: [formatDuration(profile[window].p50Ms), formatDuration(profile[window].p95Ms)],
+          texts: [formatWait(profile[window].p50Ms), formatWait(profile[window].p95Ms)],
         }))}
         empty="No job started running in this time."
       />
