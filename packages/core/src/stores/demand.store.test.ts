@@ -27,9 +27,10 @@ test('grants while queued jobs outnumber runners on their way, and each token on
   assert.equal((await demand.tryGrant(pool, 'launch-a', 'jti-a', 60)).kind, 'already-granted');
   assert.equal((await demand.tryGrant({ repository: 'octo/repo', profile: 'default', clusterUser: 'alice' }, 'launch-b', 'jti-b', 60)).kind, 'granted');
   assert.deepEqual(await demand.tryGrant(pool, 'launch-c', 'jti-c', 60), { kind: 'no-demand', queued: 2, covered: 2 });
-  // Runner a takes job 1: one job left, one runner (b) on its way to it.
-  await demand.removeJob(pool, 1);
-  await demand.releaseCover(pool, 'launch-a');
+  // Runner a takes job 1: one job left, one runner (b) on its way to it (the job and the
+  // runner's cover leave together, so no grant ever sees one gone without the other).
+  await demand.jobTaken(pool, 1, { pool, launchId: 'launch-a' });
+  assert.deepEqual(await demand.queuedJobs(pool), [2]);
   assert.equal((await demand.tryGrant(pool, 'launch-c', 'jti-c', 60)).kind, 'no-demand');
   // Job 3 arrives: runner c may now serve it.
   await demand.addQueuedJob(pool, 3);

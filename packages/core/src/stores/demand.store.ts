@@ -105,6 +105,19 @@ export class DemandStore {
     await this.redis.zrem(this.demandKey(pool), String(workflowJobId));
   }
 
+  /**
+   * A runner took a queued job: the job leaves its pool's demand and the runner's launch its
+   * pool's covers in one step. Done as two, a grant in between would see the job gone while
+   * the runner still counted as on its way to it, and refuse a runner that another queued job
+   * needs (the job would then wait for the reconciler).
+   */
+  async jobTaken(jobPool: Pool | null, workflowJobId: number, runner: { pool: Pool; launchId: string } | null): Promise<void> {
+    const step = this.redis.multi();
+    if (jobPool) step.zrem(this.demandKey(jobPool), String(workflowJobId));
+    if (runner) step.zrem(this.coveredKey(runner.pool), runner.launchId);
+    await step.exec();
+  }
+
   /** The launch's runner took a job (or ended): it no longer covers demand. */
   async releaseCover(pool: Pool, launchId: string): Promise<void> {
     await this.redis.zrem(this.coveredKey(pool), launchId);

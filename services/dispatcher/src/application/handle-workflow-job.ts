@@ -165,10 +165,13 @@ export async function removeDemand(ctx: DispatcherContext, record: WorkflowJobRe
 }
 
 async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, event: WorkflowJobEvent, log: Logger): Promise<void> {
-  await removeDemand(ctx, record);
   const at = ctx.now().toISOString();
   const runnerName = event.workflowJob.runnerName ?? record.runnerName ?? null;
   const namedLaunchId = launchIdFromRunnerName(runnerName);
+  // The job leaves the demand together with its runner's cover (see DemandStore.jobTaken).
+  const named = namedLaunchId ? await ctx.launches.get(namedLaunchId) : null;
+  const coveringRunner = named && isLaunchOf(named, record.repository) ? { pool: poolOf(named), launchId: named.id } : null;
+  await ctx.demand.jobTaken(poolOfJob(record), record.workflowJobId, coveringRunner);
   let servingLaunchId: string | null = null;
   if (namedLaunchId) {
     let ofThisRepository = true;
@@ -181,7 +184,6 @@ async function runnerTookJob(ctx: DispatcherContext, record: WorkflowJobRecord, 
       log.warn({ launchId: namedLaunchId, runnerName, launchRepository: serving.repository }, 'a runner named after a launch of another repository took this job; that launch is left alone');
     } else if (serving) {
       servingLaunchId = serving.id;
-      await ctx.demand.releaseCover(poolOf(serving), serving.id);
       // A runner that took the job it was launched for is done being watched; one that took
       // another job leaves its own job to the other's launch, and the reconciler checks that
       // this job still gets a runner.
