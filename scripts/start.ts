@@ -138,13 +138,15 @@ if (!demo) {
         // Only the demo's user: nothing else on this machine runs the demo's jobs.
         SLURM_ALLOWED_USERS: user,
         RUNNER_INSTALL_DIR: demoRunner.installation.dir,
+        RUNNER_OUTPUT: demoRunner.output,
         RUNNER_MODE: 'jit',
         RUNNER_IDLE_SECONDS: '60',
         TOKEN_BROKER_URL: local(PORTS.broker),
       },
     });
     gatewayLine = `  Slurm            the real Slurm at ${slurm.slurm.slurmrestdUrl}, through services/slurm-gateway (${local(PORTS.slurmGateway)});
-                   the demo repositories run as the Unix user ${user} (profiles: ${shown(ensureSlurmProfiles(dataDir))})`;
+                   the demo repositories run as the Unix user ${user} (profiles: ${shown(ensureSlurmProfiles(dataDir))});
+                   each Slurm job's output in ${dirname(demoRunner.output)} while the demo runs`;
   } else {
     gatewayUrl = local(PORTS.gatewaySim);
     specs.push({

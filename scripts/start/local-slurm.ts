@@ -8,7 +8,7 @@
  * variables.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSimRunnerInstallation, type SimRunnerInstallation } from '@gha-slurm/gateway-sim/sim-runner';
@@ -108,6 +108,8 @@ export function ensureSlurmProfiles(dataDir: string): string {
 
 export interface DemoRunner {
   installation: SimRunnerInstallation;
+  /** RUNNER_OUTPUT for the gateway: each Slurm job's output, in the scratch folder. */
+  output: string;
   /** The folder to remove when the demo stops. */
   scratch: string;
 }
@@ -122,5 +124,9 @@ export function writeDemoRunner(simUrl: string): DemoRunner {
   const installation = writeSimRunnerInstallation(scratch);
   installation.setSimUrl(simUrl);
   installation.setRunSeconds(8);
-  return { installation, scratch };
+  // The jobs write their output as the demo's user: a sticky folder anyone may write in.
+  const outputDir = join(scratch, 'slurm-output');
+  mkdirSync(outputDir);
+  chmodSync(outputDir, 0o1777);
+  return { installation, output: join(outputDir, '%u-%x-%j.log'), scratch };
 }
