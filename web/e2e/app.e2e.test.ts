@@ -341,8 +341,8 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
     await withPage(async (page) => {
       await signIn(page, env.baseUrl, env.tokens.ops, '/ops/users');
       await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
-      await page.getByRole('combobox', { name: 'Cluster user' }).fill('bob');
-      await page.getByRole('button', { name: 'Show' }).click();
+      await page.getByRole('searchbox', { name: 'Search users or repositories' }).fill('bob');
+      await page.getByRole('button', { name: 'Open' }).click();
       await page.getByRole('heading', { name: 'Repositories of bob', exact: true }).waitFor();
       await page.getByRole('list', { name: 'Repositories of bob' }).getByRole('link', { name: 'octo-org/taken' }).waitFor();
       await screenshot(page, 'admin-user');
