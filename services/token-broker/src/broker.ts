@@ -18,6 +18,7 @@ import type { BrokerConfig } from './config.ts';
 import { RunnerGrant } from './domain/runner-grant.ts';
 import { GitHubCredentialSource } from './adapters/github-credential-source.ts';
 import { RedisGrantLedger } from './adapters/redis-grant-ledger.ts';
+import { SharedRegistrationTokens } from './adapters/shared-registration-tokens.ts';
 import { createBrokerMetrics } from './metrics.ts';
 
 export interface BrokerConnections {
@@ -57,6 +58,7 @@ export async function createBroker(config: BrokerConfig, { redis, logger, regist
     installationCacheSeconds: config.INSTALLATION_CACHE_SECONDS,
     timeoutMs: config.GITHUB_TIMEOUT_SECONDS * 1000,
     budgetWaitMs: config.GITHUB_BUDGET_WAIT_SECONDS * 1000,
+    sharedTokens: new SharedRegistrationTokens({ redis, prefix: config.REDIS_PREFIX, appPrivateKey: config.GITHUB_PRIVATE_KEY }),
     metrics,
     logger: logger.child({ component: 'github' }),
   });

@@ -5,10 +5,13 @@
  * scaled down so the test is quick: the simulator allows 600 POSTs a minute per endpoint
  * (3,000 points) and the brokers are told the same.
  *
+ * Some repositories have a second runner asking another replica at the same time: it joins
+ * the first one's call.
+ *
  * What must hold: every repository is granted within 300 / (the budget per second) plus a
  * margin; GitHub never answers 403/429; each repository costs exactly one registration-token
- * call; runners that hung up cost none; and a runner told "Retry-After: n" is served when it
- * comes back n seconds later, not told to wait again.
+ * call, second runners included; runners that hung up cost none; and a runner told
+ * "Retry-After: n" is served when it comes back n seconds later, not told to wait again.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +23,8 @@ import { startHarness, type Harness, type TestLaunch } from './support/broker-ha
 const REPOSITORIES = 300;
 const RUNNERS = 50;
 const GONE = 20;
+/** Repositories whose second runner asks another replica at once. */
+const SECOND = 30;
 const POSTS_PER_MINUTE = 600;
 const BUDGET_WAIT_SECONDS = 4;
 /** How much later than its Retry-After a runner may be served (a slow CI machine included). */
@@ -76,6 +81,7 @@ async function runner(launch: TestLaunch, replicaOffset: number, attempts: Attem
 test('300 first grants at once through three replicas: all granted at GitHub budget pace, no 403/429, one call each, none for runners that hung up, Retry-After honest', async () => {
   const launches = await Promise.all(repositories.map((repository) => h.launch({ repository })));
   const gone = await Promise.all(goneRepositories.map((repository) => h.launch({ repository })));
+  const seconds = await Promise.all(repositories.slice(0, SECOND).map((repository) => h.launch({ repository })));
 
   const started = Date.now();
   const attemptsOf = new Map<string, Attempt[]>();
@@ -90,6 +96,8 @@ test('300 first grants at once through three replicas: all granted at GitHub bud
       grantedAt.set(launch.claims.repository, await runner(launch, slot, attempts));
     }
   });
+  const secondAttempts: Attempt[][] = seconds.map(() => []);
+  const secondRunners = seconds.map((launch, i) => runner(launch, i + 1, secondAttempts[i]!));
 
   // Meanwhile, runners whose Slurm jobs end while they wait: they hang up and never come back.
   await sleep(1500);
@@ -112,7 +120,7 @@ test('300 first grants at once through three replicas: all granted at GitHub bud
       }
     }),
   );
-  await Promise.all(runners);
+  await Promise.all([...runners, ...secondRunners]);
   const elapsedMs = Date.now() - started;
 
   // Every repository granted, at the pace of GitHub's budget (with a generous margin).
@@ -126,7 +134,7 @@ test('300 first grants at once through three replicas: all granted at GitHub bud
   assert.deepEqual(refused.map((call) => `${call.route} ${call.status}`), []);
   assert.deepEqual(h.sim.limits.refusals, []);
 
-  // One registration-token call per repository, whatever the retries and replicas.
+  // One registration-token call per repository, whatever the retries, replicas and second runners.
   for (const repository of repositories) {
     assert.equal(h.sim.calls.count(RUNNER_ROUTES.registrationToken, { repository }), 1, repository);
   }
@@ -137,7 +145,7 @@ test('300 first grants at once through three replicas: all granted at GitHub bud
   }
 
   // Retry-After was the real wait: coming back then, the runner was served, not sent away again.
-  const told = [...attemptsOf.values()].flatMap((attempts) => attempts.slice(0, -1).map((attempt, i) => ({ attempt, next: attempts[i + 1]! })));
+  const told = [...attemptsOf.values(), ...secondAttempts].flatMap((attempts) => attempts.slice(0, -1).map((attempt, i) => ({ attempt, next: attempts[i + 1]! })));
   assert.ok(told.length >= 20, `the burst made runners wait (${told.length} 503s)`);
   for (const { attempt, next: following } of told) {
     assert.equal(following.status, 200, 'served on coming back after Retry-After');

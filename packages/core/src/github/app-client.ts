@@ -46,7 +46,7 @@ function budgetPlugin(octokit: Octokit, octokitOptions: object) {
     const extra = (requestOptions.request ?? {}) as { signal?: AbortSignal; githubBudgetPermit?: PrepaidCall };
     let permit: BudgetPermit | undefined;
     if (extra.githubBudgetPermit && !extra.githubBudgetPermit.used) extra.githubBudgetPermit.used = true;
-    else permit = await budget.acquire(call, extra.signal);
+    else permit = await budget.acquire(call, extra.signal); // no flight: never joined
     try {
       const response = await request(requestOptions);
       await budget.observe(call, response.status, response.headers as Record<string, string>).catch(() => undefined);
@@ -56,7 +56,7 @@ function budgetPlugin(octokit: Octokit, octokitOptions: object) {
       if (typeof failed.status === 'number') await budget.observe(call, failed.status, failed.response?.headers).catch(() => undefined);
       throw error;
     } finally {
-      await permit?.finish().catch(() => undefined);
+      if (permit && !permit.joined) await permit.finish().catch(() => undefined);
     }
   });
   return {};

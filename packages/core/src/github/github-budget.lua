@@ -3,7 +3,7 @@
 -- KEYS: 1 the endpoint's points bucket (hash t, ts), 2 its flights (hash id -> "kind|slot|cost"),
 --       3 its flights' lapse times (sorted set), 4 the scope's primary window (hash limit,
 --       remaining, reset), 5 the App's "blocked until" (string, ms)
--- ARGV: 1 op (admit, cancel, finish, observe), 2 cost (points), 3 capacity (points),
+-- ARGV: 1 op (admit, peek, cancel, finish, observe), 2 cost (points), 3 capacity (points),
 --       4 refill (points per ms), 5 longest wait (ms), 6 flight id or '', 7 how long a ticket
 --       is kept after its slot (ms), 8 how long a claimed flight is kept after its slot (ms),
 --       9 primary limit per window (until GitHub says), 10 primary window (ms),
@@ -65,6 +65,17 @@ if op == 'cancel' or op == 'finish' then
     redis.call('ZREM', KEYS[3], flight)
   end
   save()
+  return {'ok', 0}
+end
+
+if op == 'peek' then
+  -- Is another caller still making this flight's call?
+  save()
+  local record = redis.call('HGET', KEYS[2], flight)
+  if record then
+    local kind, slot = parse(record)
+    if kind == 'claimed' then return {'join', math.max(0, slot - now)} end
+  end
   return {'ok', 0}
 end
 

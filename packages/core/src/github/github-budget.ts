@@ -94,12 +94,12 @@ export class GitHubBudgetAborted extends Error {
   override name = 'GitHubBudgetAborted';
 }
 
-/** A slot taken: the call may go now. `finish` once it answered (or failed). */
-export interface BudgetPermit {
-  /** Whether the call waited for another caller's flight to end first (its result may be shared). */
-  joined: boolean;
-  finish(): Promise<void>;
-}
+/**
+ * A slot taken: the call may go now; `finish` once it answered (or failed). Or, `joined`:
+ * another caller (another replica) was making this flight's call and has finished: look for
+ * its result first, and `acquire` again only if it left none.
+ */
+export type BudgetPermit = { joined: false; finish(): Promise<void> } | { joined: true };
 
 const JWT_ROUTES = /^\/(app(\/|$)|marketplace_listing\/|orgs\/[^/]+\/installation$|repos\/[^/]+\/[^/]+\/installation$|users\/[^/]+\/installation$)/;
 
@@ -150,35 +150,31 @@ export class GitHubBudget {
   async acquire(request: BudgetRequest, signal?: AbortSignal): Promise<BudgetPermit> {
     const bound = request.maxWaitMs ?? this.maxWaitMs;
     const started = Date.now();
-    let joined = false;
-    for (;;) {
-      if (signal?.aborted) throw new GitHubBudgetAborted('the caller gave up');
-      const [kind, ms] = await this.run('admit', request, { maxWaitMs: Math.max(0, bound - (Date.now() - started)) });
-      if (kind === 'go') {
-        if (ms > 0) {
-          try {
-            await sleep(ms, undefined, signal ? { signal } : undefined);
-          } catch {
-            await this.run('cancel', request).catch(() => undefined);
-            throw new GitHubBudgetAborted('the caller gave up while waiting for its slot');
-          }
-        }
-        return { joined, finish: () => (request.flight ? this.run('finish', request).then(() => undefined) : Promise.resolve()) };
-      }
-      if (kind === 'join') {
-        // Another caller (another replica) is making this very call: wait for it to end.
-        joined = true;
-        const left = bound - (Date.now() - started);
-        if (left <= 0) throw new GitHubBudgetWait(Math.max(ms, 1000), false);
+    if (signal?.aborted) throw new GitHubBudgetAborted('the caller gave up');
+    const [kind, ms] = await this.run('admit', request, { maxWaitMs: bound });
+    if (kind === 'go') {
+      if (ms > 0) {
         try {
-          await sleep(Math.min(250, left), undefined, signal ? { signal } : undefined);
+          await sleep(ms, undefined, signal ? { signal } : undefined);
         } catch {
-          throw new GitHubBudgetAborted('the caller gave up');
+          await this.run('cancel', request).catch(() => undefined);
+          throw new GitHubBudgetAborted('the caller gave up while waiting for its slot');
         }
-        continue;
       }
-      throw new GitHubBudgetWait(ms, kind === 'ticket');
+      return { joined: false, finish: () => (request.flight ? this.run('finish', request).then(() => undefined) : Promise.resolve()) };
     }
+    if (kind !== 'join') throw new GitHubBudgetWait(ms, kind === 'ticket');
+    // Another caller (another replica) is making this very call: wait for it to end.
+    for (let [state, slotIn] = [kind, ms]; state === 'join'; [state, slotIn] = await this.run('peek', request)) {
+      const left = bound - (Date.now() - started);
+      if (left <= 0) throw new GitHubBudgetWait(Math.max(slotIn, 1000), false);
+      try {
+        await sleep(Math.min(100, left), undefined, signal ? { signal } : undefined);
+      } catch {
+        throw new GitHubBudgetAborted('the caller gave up');
+      }
+    }
+    return { joined: true };
   }
 
   /**
@@ -208,7 +204,7 @@ export class GitHubBudget {
   }
 
   private async run(
-    op: 'admit' | 'cancel' | 'finish' | 'observe',
+    op: 'admit' | 'peek' | 'cancel' | 'finish' | 'observe',
     request: Pick<BudgetRequest, 'method' | 'url' | 'scope' | 'flight'>,
     options: { maxWaitMs?: number } = {},
     extra: Array<string | number> = [],

@@ -18,7 +18,9 @@
  * that a slot is kept for the repository's registration token (or the runner's JIT
  * configuration) and the runner is answered 503 with the time it comes, so when it asks again
  * then (on any replica) it is served at once. A runner that hangs up while its call waits
- * gives the slot back; no GitHub call is made for it.
+ * gives the slot back; no GitHub call is made for it. A registration token is shared with the
+ * other replicas (sealed, in Redis), and a replica asked for a repository whose token another
+ * replica is minting waits for that call and uses its token.
  */
 import { PrepaidCall, type GitHubApp, type GitHubClient } from '@gha-slurm/core/github/app-client';
 import { GitHubBudgetAborted, GitHubBudgetWait, scopeOf } from '@gha-slurm/core/github/github-budget';
@@ -34,6 +36,7 @@ import {
 } from '../domain/ports.ts';
 import type { BrokerMetrics } from '../metrics.ts';
 import { classifyGitHubError, SERVER_ERROR_RETRY_AFTER_SECONDS, type GitHubStep } from './github-errors.ts';
+import type { SharedRegistrationTokens } from './shared-registration-tokens.ts';
 import { CallerGaveUp, SingleFlightCache } from './single-flight-cache.ts';
 
 const REGISTRATION_TOKEN_ROUTE = { method: 'POST', url: '/repos/{owner}/{repo}/actions/runners/registration-token' } as const;
@@ -51,6 +54,8 @@ export interface GitHubCredentialSettings {
   timeoutMs: number;
   /** How long a runner's call may wait for its slot in GitHub's budget before a 503 (60 s). */
   budgetWaitMs?: number;
+  /** Registration tokens shared with the other replicas (sealed in Redis). */
+  sharedTokens?: SharedRegistrationTokens;
   metrics: BrokerMetrics;
   logger: Logger;
 }
@@ -77,6 +82,9 @@ const OUTCOME_OF_ERROR: Record<string, string> = {
   GitHubRejected: 'rejected',
 };
 
+/** A registration token is handed out until shortly before it expires. */
+const servedUntil = (token: RegistrationToken) => Date.parse(token.expiresAt) - REGISTRATION_TOKEN_MARGIN_MS;
+
 /** A caller that gave up gets a 503 it will never read; the grant releases what it reserved. */
 function gaveUp(error: unknown): never {
   if (error instanceof CallerGaveUp || error instanceof GitHubBudgetAborted) throw new GitHubUnavailable('the runner gave up waiting', 1);
@@ -95,9 +103,7 @@ export class GitHubCredentialSource implements RunnerCredentialSource {
 
   constructor(private readonly settings: GitHubCredentialSettings) {
     this.installations = new SingleFlightCache({ servedUntil: (entry) => entry.cachedUntil });
-    this.registrationTokens = new SingleFlightCache({
-      servedUntil: (token) => Date.parse(token.expiresAt) - REGISTRATION_TOKEN_MARGIN_MS,
-    });
+    this.registrationTokens = new SingleFlightCache({ servedUntil });
   }
 
   async installation(repository: string): Promise<InstallationStatus> {
@@ -114,20 +120,30 @@ export class GitHubCredentialSource implements RunnerCredentialSource {
 
   async registrationToken(repository: string, installationId: number, signal?: AbortSignal): Promise<RegistrationToken> {
     const key = repositoryKey(repository);
+    const shared = this.settings.sharedTokens;
     const { value, source } = await this.registrationTokens
       .get(
         key,
         (loadSignal) =>
-          this.withBudget(REGISTRATION_TOKEN_ROUTE, installationId, `registration-token:${key}`, loadSignal, (permit) =>
-            this.call('registration-token', 'runner-credentials', repository, async (callSignal) => {
-              const { data } = await this.withFreshToken(installationId, (client) =>
-                client.request('POST /repos/{owner}/{repo}/actions/runners/registration-token', {
-                  ...ownerAndName(repository),
-                  request: { signal: callSignal, githubBudgetPermit: permit },
-                }),
-              );
-              return { token: data.token, expiresAt: data.expires_at };
-            }),
+          this.withBudget(
+            REGISTRATION_TOKEN_ROUTE,
+            installationId,
+            `registration-token:${key}`,
+            loadSignal,
+            (permit) =>
+              this.call('registration-token', 'runner-credentials', repository, async (callSignal) => {
+                const { data } = await this.withFreshToken(installationId, (client) =>
+                  client.request('POST /repos/{owner}/{repo}/actions/runners/registration-token', {
+                    ...ownerAndName(repository),
+                    request: { signal: callSignal, githubBudgetPermit: permit },
+                  }),
+                );
+                const token = { token: data.token, expiresAt: data.expires_at };
+                // Shared before the flight ends, so the replicas that joined it find it.
+                await shared?.set(key, token, servedUntil(token));
+                return token;
+              }),
+            shared ? () => shared.get(key) : undefined,
           ),
         signal ? { signal } : {},
       )
@@ -165,26 +181,34 @@ export class GitHubCredentialSource implements RunnerCredentialSource {
     flight: string,
     signal: AbortSignal | undefined,
     run: (permit: PrepaidCall | undefined) => Promise<T>,
+    /** What another replica's call for the same flight left, if anything. */
+    sharedResult?: () => Promise<T | undefined>,
   ): Promise<T> {
     const budget = this.settings.github.budget;
-    if (!budget) return run(undefined);
-    let permit;
-    try {
-      permit = await budget.acquire({ ...route, scope: scopeOf(route.url, installationId), flight, maxWaitMs: this.settings.budgetWaitMs }, signal);
-    } catch (error) {
-      if (error instanceof GitHubBudgetWait) {
-        this.settings.metrics.githubRequests.observe({ operation: 'budget', outcome: error.kept ? 'slot-kept' : 'no-slot' }, 0);
-        throw new GitHubUnavailable(
-          `GitHub's budget for runner registrations is spoken for: this runner's turn comes in ${error.retryAfterSeconds} s`,
-          error.retryAfterSeconds,
-        );
+    for (;;) {
+      const earlier = await sharedResult?.();
+      if (earlier !== undefined) return earlier;
+      if (!budget) return run(undefined);
+      let permit;
+      try {
+        permit = await budget.acquire({ ...route, scope: scopeOf(route.url, installationId), flight, maxWaitMs: this.settings.budgetWaitMs }, signal);
+      } catch (error) {
+        if (error instanceof GitHubBudgetWait) {
+          this.settings.metrics.githubRequests.observe({ operation: 'budget', outcome: error.kept ? 'slot-kept' : 'no-slot' }, 0);
+          throw new GitHubUnavailable(
+            `GitHub's budget for runner registrations is spoken for: this runner's turn comes in ${error.retryAfterSeconds} s`,
+            error.retryAfterSeconds,
+          );
+        }
+        throw error;
       }
-      throw error;
-    }
-    try {
-      return await run(new PrepaidCall());
-    } finally {
-      await permit.finish().catch(() => undefined);
+      // Joined another replica's call: its result is shared, or (it failed) take a turn of our own.
+      if (permit.joined) continue;
+      try {
+        return await run(new PrepaidCall());
+      } finally {
+        await permit.finish().catch(() => undefined);
+      }
     }
   }
 
@@ -193,6 +217,7 @@ export class GitHubCredentialSource implements RunnerCredentialSource {
     const key = repositoryKey(repository);
     this.installations.delete(key);
     this.registrationTokens.delete(key);
+    void this.settings.sharedTokens?.delete(key);
   }
 
   private async lookUpInstallation(repository: string): Promise<Installed> {
