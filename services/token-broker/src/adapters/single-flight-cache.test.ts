@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SingleFlightCache } from './single-flight-cache.ts';
+import { CallerGaveUp, SingleFlightCache } from './single-flight-cache.ts';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -63,4 +63,25 @@ test('values already past their serving time are returned but not kept, and the 
   for (const key of ['a', 'b', 'c']) await cache.get(key, () => Promise.resolve(1_000));
   assert.equal(cache.size, 2);
   assert.equal(cache.peek('a'), undefined);
+});
+
+test('a caller that gives up is answered at once; the load goes on for the others, and is aborted once all gave up', async () => {
+  const cache = new SingleFlightCache<string>({ servedUntil: () => Number.MAX_SAFE_INTEGER });
+  const pending = deferred<string>();
+  let loadSignal: AbortSignal | undefined;
+  const load = (signal: AbortSignal) => ((loadSignal = signal), pending.promise);
+  const first = new AbortController();
+  const second = new AbortController();
+  const a = cache.get('k', load, { signal: first.signal });
+  const b = cache.get('k', load, { signal: second.signal });
+  await Promise.resolve();
+  first.abort();
+  await assert.rejects(a, CallerGaveUp);
+  assert.equal(loadSignal?.aborted, false, 'another caller still waits');
+  second.abort();
+  await assert.rejects(b, CallerGaveUp);
+  assert.equal(loadSignal?.aborted, true, 'nobody waits: the load is told to stop');
+  // The next caller starts afresh rather than joining the abandoned load.
+  assert.deepEqual(await cache.get('k', () => Promise.resolve('fresh')), { value: 'fresh', source: 'miss' });
+  pending.resolve('late');
 });
