@@ -139,7 +139,10 @@ test('300 first grants at once through three replicas: all granted at GitHub bud
     assert.equal(h.sim.calls.count(RUNNER_ROUTES.registrationToken, { repository }), 1, repository);
   }
   // None for a runner that hung up: its slot went back (or its kept slot lapsed) unused.
-  assert.ok(hungUp.some((status) => status === 'hung up'), `some runners hung up while waiting: ${hungUp.join(' ')}`);
+  // Whether each hung up while queued or was sent away at once with a Retry-After depends on how
+  // far the burst's queue already reaches beyond the wait bound when it asks (machine speed):
+  // either way it never comes back, and GitHub must never be called for it.
+  assert.ok(hungUp.every((status) => status === 'hung up' || status === 503), `gone runners: ${hungUp.join(' ')}`);
   for (const repository of goneRepositories) {
     assert.equal(h.sim.calls.count(RUNNER_ROUTES.registrationToken, { repository }), 0, `no call for ${repository}`);
   }
