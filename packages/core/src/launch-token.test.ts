@@ -1,16 +1,11 @@
+import { launchKeyPair } from './testing/launch-keys.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createLaunchSigner, createLaunchVerifier, parseVerificationKeys, type LaunchClaimsInput } from './launch-token.ts';
 
-function ed25519() {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+const ed25519 = launchKeyPair;
 
 const claims: LaunchClaimsInput = {
   sub: 'l-1', repository: 'octo/repo', repositoryUrl: 'https://github.com/octo/repo', workflowJobId: 5,

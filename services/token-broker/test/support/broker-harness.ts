@@ -4,7 +4,8 @@
  * It also plays the dispatcher's part: creating launches, their jobs and the demand they
  * stand for, signing launch tokens, and moving jobs along as GitHub's webhooks would.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { launchKeyPair, type LaunchKeyPair } from '@gha-slurm/core/testing/launch-keys';
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '@gha-slurm/core/config';
@@ -30,18 +31,9 @@ export const DEFAULT_LABELS = ['self-hosted', 'slurm', 'linux', 'x64'];
 /** The cluster user every test launch runs as. */
 export const CLUSTER_USER = 'alice';
 
-export interface Ed25519Pair {
-  privatePem: string;
-  publicPem: string;
-}
-
-export function ed25519(): Ed25519Pair {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+/** A fresh launch key pair (core's one helper for it). */
+export const ed25519 = launchKeyPair;
+export type Ed25519Pair = LaunchKeyPair;
 
 export interface LaunchOptions {
   repository?: string;
