@@ -328,7 +328,12 @@ export class RepositoryMappingStore {
             'user', user, 'actor', change.actor, 'at', at, 'reason', change.reason, 'before', old.join('\n'), 'after', now.join('\n'));
         }
         const result = await this.acknowledged(() => transaction.exec(), connection);
-        if (result === null) continue; // a list changed meanwhile: read them again
+        if (result === null) {
+          // A list changed meanwhile: read them again, after a short random wait, so that a
+          // stream of small edits cannot win every round against the one big write.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
+          continue;
+        }
         const failed = result.find(([error]) => error);
         if (failed) throw failed[0];
         return { changedUsers };
