@@ -159,6 +159,19 @@ export const commonVariables = {
 };
 
 /**
+ * GitHub's limits, as the App's shared budget (github/github-budget.ts) counts them: read by
+ * every service that calls GitHub as the App, so all of them together stay inside one budget.
+ */
+export const githubBudgetVariables = {
+  /** GitHub's secondary limit per endpoint (points a minute; a POST costs 5). 900 on GitHub.com; set what your GitHub allows. */
+  GITHUB_POINTS_PER_MINUTE: positiveInt(900, "GitHub's secondary rate limit, points per minute per endpoint"),
+  /** GitHub's primary limit per installation until its x-ratelimit headers say otherwise. */
+  GITHUB_REQUESTS_PER_HOUR: positiveInt(5000, "GitHub's primary rate limit, requests per hour per installation"),
+  /** How long a call waits for its turn in GitHub's budget (a grant: before a 503 that says when it comes). */
+  GITHUB_BUDGET_WAIT_SECONDS: positiveInt(60, "seconds a call may wait for its turn in GitHub's budget"),
+};
+
+/**
  * Resolves `X_FILE` indirections for the schema's keys. Both `X` and `X_FILE` set is an error:
  * silently preferring one would hide a deployment mistake.
  */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonVariables, httpUrl, port, positiveInt, requiredString } from '@gha-slurm/core/config';
+import { commonVariables, githubBudgetVariables, httpUrl, port, positiveInt, requiredString } from '@gha-slurm/core/config';
 import { DEFAULT_LAUNCH_AUDIENCE, DEFAULT_LAUNCH_ISSUER } from '@gha-slurm/core/launch-token';
 
 export const dispatcherConfigSchema = z.object({
@@ -25,6 +25,8 @@ export const dispatcherConfigSchema = z.object({
   GITHUB_API_URL: httpUrl('the GitHub REST API').default('https://api.github.com'),
   GITHUB_APP_ID: z.string().regex(/^\d+$/, 'must be the numeric App id').optional(),
   GITHUB_PRIVATE_KEY: z.string().min(1).optional(),
+  // Its GitHub calls count against the App's budget shared with the broker and repo-api.
+  ...githubBudgetVariables,
   RECONCILE_DELIVERIES_EVERY_SECONDS: positiveInt(300, 'missed-deliveries pass interval'),
   RECONCILE_STALE_LAUNCHES_EVERY_SECONDS: positiveInt(120, 'stale-launches pass interval'),
   RECONCILE_UNSEEN_JOBS_EVERY_SECONDS: positiveInt(300, 'unseen-jobs pass interval'),

@@ -12,6 +12,7 @@ import { loadRunnerProfiles, RunnerProfilesError } from './adapters/runner-profi
 import { createGatewayClient } from './adapters/gateway.client.ts';
 import { buildDispatcher } from './app.ts';
 import { createGitHubApp } from '@gha-slurm/core/github/app-client';
+import { githubBudgetFromConfig } from '@gha-slurm/core/github/github-budget';
 import { createReconcileGitHub } from './adapters/github-reconcile.client.ts';
 
 function fail(message: string): never {
@@ -65,7 +66,17 @@ const dispatcher = await buildDispatcher({
   reconciler: {
     github:
       config.GITHUB_APP_ID && config.GITHUB_PRIVATE_KEY
-        ? createReconcileGitHub(createGitHubApp({ appId: config.GITHUB_APP_ID, privateKey: config.GITHUB_PRIVATE_KEY, baseUrl: config.GITHUB_API_URL, logger }))
+        ? createReconcileGitHub(
+            createGitHubApp({
+              appId: config.GITHUB_APP_ID,
+              privateKey: config.GITHUB_PRIVATE_KEY,
+              baseUrl: config.GITHUB_API_URL,
+              logger,
+              // The reconciler's calls take their turn in the App's budget, shared with the
+              // broker: a pass never spends what runners waiting for credentials need.
+              budget: githubBudgetFromConfig(redis, { ...config, GITHUB_APP_ID: config.GITHUB_APP_ID }),
+            }),
+          )
         : null,
     settings: {
       tokenRequestBoundSeconds: config.RECONCILE_TOKEN_REQUEST_BOUND_SECONDS,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, commonVariables, httpUrl, loadConfig, port, positiveInt, trustProxy } from '@gha-slurm/core/config';
+import { ConfigError, commonVariables, githubBudgetVariables, httpUrl, loadConfig, port, positiveInt, trustProxy } from '@gha-slurm/core/config';
 import { isEncryptionKey } from './adapters/token-cipher.ts';
 
 /** An http(s) URL kept exactly as given: an OIDC issuer must equal the tokens' `iss`, slash and all. */
@@ -24,6 +24,8 @@ export const repoApiConfigSchema = z.object({
   GITHUB_URL: httpUrl("GitHub's web address").default('https://github.com'),
   GITHUB_APP_ID: optionalText("the GitHub App's id"),
   GITHUB_PRIVATE_KEY: optionalText("the GitHub App's private key, PEM"),
+  // Its GitHub calls count against the App's budget shared with the broker and the dispatcher.
+  ...githubBudgetVariables,
   GITHUB_CLIENT_ID: optionalText("the GitHub App's OAuth client id (\"Client ID\" on its settings page), for linking GitHub accounts"),
   GITHUB_CLIENT_SECRET: optionalText("the GitHub App's client secret"),
   TOKEN_ENCRYPTION_KEY: optionalText('32 random bytes, base64 (openssl rand -base64 32)').refine(

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { ConfigError, redactConfig } from '@gha-slurm/core/config';
 import { createGitHubApp } from '@gha-slurm/core/github/app-client';
+import { githubBudgetFromConfig } from '@gha-slurm/core/github/github-budget';
 import { LAUNCH_RETRY_QUEUE } from '@gha-slurm/core/launch-retry';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
@@ -70,6 +71,9 @@ const github = config.GITHUB_APP_ID && config.GITHUB_PRIVATE_KEY
         // People are waiting on these answers: fail fast rather than sleep through a rate limit.
         rateLimitRetries: 0,
         errorRetries: 0,
+        // The App's budget, shared with the broker and the dispatcher: a page never waits
+        // longer for its turn than the answer is worth.
+        budget: githubBudgetFromConfig(redis, { ...config, GITHUB_APP_ID: config.GITHUB_APP_ID }, { maxWaitMs: 5000 }),
       }),
       redis,
       prefix: config.REDIS_PREFIX,

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@gha-slurm/core/logger';
 import { createGitHubApp } from '@gha-slurm/core/github/app-client';
-import { GitHubBudget } from '@gha-slurm/core/github/github-budget';
+import { githubBudgetFromConfig } from '@gha-slurm/core/github/github-budget';
 import { createLaunchVerifier, parseVerificationKeys } from '@gha-slurm/core/launch-token';
 import { DemandStore } from '@gha-slurm/core/stores/demand.store';
 import { LaunchStore } from '@gha-slurm/core/stores/launch.store';
@@ -32,14 +32,7 @@ export async function createBroker(config: BrokerConfig, { redis, logger, regist
   const verifier = createLaunchVerifier(keys, { issuer: config.LAUNCH_TOKEN_ISSUER, audience: config.LAUNCH_TOKEN_AUDIENCE });
   const metrics = createBrokerMetrics(registry);
   // One budget for the App in Redis, shared by every replica (and every service given it).
-  const budget = new GitHubBudget({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    appId: config.GITHUB_APP_ID,
-    pointsPerMinute: config.GITHUB_POINTS_PER_MINUTE,
-    requestsPerHour: config.GITHUB_REQUESTS_PER_HOUR,
-    maxWaitMs: config.GITHUB_BUDGET_WAIT_SECONDS * 1000,
-  });
+  const budget = githubBudgetFromConfig(redis, config);
   const github = createGitHubApp({
     appId: config.GITHUB_APP_ID,
     privateKey: config.GITHUB_PRIVATE_KEY,

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { commonVariables, httpUrl, port, positiveInt, requiredString, trustProxy } from '@gha-slurm/core/config';
+import { commonVariables, githubBudgetVariables, httpUrl, port, positiveInt, requiredString, trustProxy } from '@gha-slurm/core/config';
 import { DEFAULT_LAUNCH_AUDIENCE, DEFAULT_LAUNCH_ISSUER } from '@gha-slurm/core/launch-token';
 
 /**
@@ -40,15 +40,8 @@ export const brokerConfigSchema = z.object({
   INSTALLATION_CACHE_SECONDS: positiveInt(60, 'seconds an installation lookup is reused'),
   /** A GitHub call slower than this is answered 503 (the runner may retry). */
   GITHUB_TIMEOUT_SECONDS: positiveInt(20, 'seconds before a GitHub call counts as failed'),
-  /**
-   * GitHub's secondary limit per endpoint (points a minute; a POST costs 5): the App's budget,
-   * shared in Redis by every replica. 900 on GitHub.com; set what your GitHub allows.
-   */
-  GITHUB_POINTS_PER_MINUTE: positiveInt(900, "GitHub's secondary rate limit, points per minute per endpoint"),
-  /** GitHub's primary limit per installation until its x-ratelimit headers say otherwise. */
-  GITHUB_REQUESTS_PER_HOUR: positiveInt(5000, "GitHub's primary rate limit, requests per hour per installation"),
-  /** How long a grant waits for its turn in GitHub's budget before a 503 that says when it comes. */
-  GITHUB_BUDGET_WAIT_SECONDS: positiveInt(60, "seconds a grant may wait for its turn in GitHub's budget"),
+  // GitHub's limits, as the App's budget shared with the other services counts them.
+  ...githubBudgetVariables,
   /** Retries of GitHub 5xx and network errors (1 s, then 4 s apart) before answering 503. */
   GITHUB_RETRIES: z.coerce.number({ error: 'must be a number' }).int().min(0).max(5).default(1),
 });

@@ -1,7 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testRedis } from '../testing/redis.ts';
-import { GitHubBudget, GitHubBudgetAborted, GitHubBudgetWait } from './github-budget.ts';
+import { loadConfig, githubBudgetVariables, commonVariables } from '../config.ts';
+import { z } from 'zod';
+import { GitHubBudget, GitHubBudgetAborted, GitHubBudgetWait, githubBudgetFromConfig } from './github-budget.ts';
 
 const redisEnv = await testRedis('github-budget');
 after(() => redisEnv.cleanup());
@@ -61,4 +63,25 @@ test('x-ratelimit-remaining 0 empties the installation window until x-ratelimit-
   assert.ok(refused.retryAfterSeconds >= 28 && refused.retryAfterSeconds <= 31, `retry after ${refused.retryAfterSeconds} s`);
   // Another installation has its own window.
   assert.equal((await shared.acquire({ method: 'GET', url: '/repos/{owner}/{repo}/actions/runners', scope: 'installation:2' })).joined, false);
+});
+
+test("every service's configuration lands on the App's one budget; a service may only shorten its wait", async () => {
+  // What each service reads: the shared variables under its own schema, from one environment.
+  const schema = z.object({ ...commonVariables, ...githubBudgetVariables, GITHUB_APP_ID: z.string() });
+  const env = { REDIS_PREFIX: redisEnv.prefix, GITHUB_APP_ID: '5', GITHUB_POINTS_PER_MINUTE: '600', GITHUB_BUDGET_WAIT_SECONDS: '20' };
+  const brokerBudget = githubBudgetFromConfig(redisEnv.redis, loadConfig(schema, env));
+  const pageBudget = githubBudgetFromConfig(redisEnv.redis, loadConfig(schema, env), { maxWaitMs: 5000 });
+  assert.equal(brokerBudget.maxWaitMs, 20_000);
+  assert.equal(pageBudget.maxWaitMs, 5000);
+  assert.equal(githubBudgetFromConfig(redisEnv.redis, loadConfig(schema, env), { maxWaitMs: 90_000 }).maxWaitMs, 20_000);
+  // A secondary limit one of them met stops the others too.
+  await brokerBudget.observe({ ...post, scope: 'app' }, 429, { 'retry-after': '3' });
+  const refused = await pageBudget.acquire({ method: 'GET', url: '/app/installations', scope: 'app', maxWaitMs: 0 }).catch((error: unknown) => error);
+  assert.ok(refused instanceof GitHubBudgetWait && refused.retryAfterSeconds === 3, String(refused));
+});
+
+test('the budget variables refuse what is not a positive whole number, by name', () => {
+  const schema = z.object({ ...githubBudgetVariables });
+  assert.throws(() => loadConfig(schema, { GITHUB_POINTS_PER_MINUTE: 'lots' }), /GITHUB_POINTS_PER_MINUTE/);
+  assert.throws(() => loadConfig(schema, { GITHUB_BUDGET_WAIT_SECONDS: '0' }), /GITHUB_BUDGET_WAIT_SECONDS/);
 });

@@ -60,6 +60,32 @@ export interface GitHubBudgetSettings {
   flightLeaseMs?: number;
 }
 
+/** What a service's configuration says of the budget (`githubBudgetVariables` in config.ts). */
+export interface GitHubBudgetConfig {
+  REDIS_PREFIX: string;
+  GITHUB_APP_ID: string;
+  GITHUB_POINTS_PER_MINUTE: number;
+  GITHUB_REQUESTS_PER_HOUR: number;
+  GITHUB_BUDGET_WAIT_SECONDS: number;
+}
+
+/**
+ * The App's one budget as a service's configuration describes it. Every service builds it the
+ * same way so that they all land on the same Redis keys and count against the same limits;
+ * `maxWaitMs` shortens the wait for callers who cannot wait that long (a person at the page).
+ */
+export function githubBudgetFromConfig(redis: Redis, config: GitHubBudgetConfig, options: { maxWaitMs?: number } = {}): GitHubBudget {
+  const configuredWaitMs = config.GITHUB_BUDGET_WAIT_SECONDS * 1000;
+  return new GitHubBudget({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    appId: config.GITHUB_APP_ID,
+    pointsPerMinute: config.GITHUB_POINTS_PER_MINUTE,
+    requestsPerHour: config.GITHUB_REQUESTS_PER_HOUR,
+    maxWaitMs: Math.min(configuredWaitMs, options.maxWaitMs ?? configuredWaitMs),
+  });
+}
+
 /** One call to make: its endpoint (`POST /repos/{owner}/{repo}/...`) and whose limit it counts against. */
 export interface BudgetRequest {
   method: string;
