@@ -8,13 +8,12 @@
  * Options: --repositories <n> (600), --posts-per-minute <n> (1200), --runners <n> (100),
  *          --json <file> (also write the figures as JSON)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RUNNER_ROUTES } from '@gha-slurm/github-sim/github-sim';
 import { startHarness } from '../../services/token-broker/test/support/broker-harness.ts';
+import { figure, writeFigures } from '../figures.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,11 +66,18 @@ try {
   console.log(`cold grants/s:   ${grantsPerSecond.toFixed(2)} (${count} in ${seconds.toFixed(1)} s, ${retries} retries after 503)`);
   console.log(`GitHub budget/s: ${budgetPerSecond.toFixed(2)}   ratio ${ratio.toFixed(3)}x   goal >= ${GOAL_RATIO}x: ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'}`);
   console.log(`GitHub: ${posts} registration POSTs, ${refused} answers 403/429; load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-  const result = { benchmark: 'cold-grants', figure: 'cold grants/s', value: grantsPerSecond, baseline: budgetPerSecond, baselineName: 'GitHub budget POSTs/s', ratio, goal: `>= ${GOAL_RATIO}x`, met: ratio >= GOAL_RATIO && refused === 0, refused, posts };
-  if (args.json) {
-    mkdirSync(dirname(args.json), { recursive: true });
-    writeFileSync(args.json, JSON.stringify([result], null, 2));
-  }
+  writeFigures(args.json, [
+    figure({
+      benchmark: 'cold-grants',
+      figure: 'cold grants/s',
+      value: grantsPerSecond,
+      unit: '/s',
+      baseline: { name: "GitHub's budget, POSTs/s", value: budgetPerSecond },
+      goal: `>= ${GOAL_RATIO}x, no 403/429`,
+      met: ratio >= GOAL_RATIO && refused === 0,
+      notes: `${posts} registration POSTs, ${refused} answers 403/429, ${retries} retries after 503, load ${loadavg()[0]!.toFixed(2)}`,
+    }),
+  ]);
   if (refused > 0) process.exitCode = 2;
 } finally {
   await h.close();

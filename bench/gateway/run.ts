@@ -27,12 +27,14 @@ import { createLaunchSigner } from '@gha-slurm/core/launch-token';
 import { launchKeyPair } from '@gha-slurm/core/testing/launch-keys';
 import { startLocalSlurm } from '@gha-slurm/core/testing/local-slurm';
 import { startService } from '@gha-slurm/core/testing/service-process';
+import { figure, writeFigures } from '../figures.ts';
 
 const { values: args } = parseArgs({
   options: {
     submissions: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
+    json: { type: 'string' },
   },
 });
 const submissions = Number(args.submissions);
@@ -165,7 +167,16 @@ try {
   console.log(`\nmedians of ${rounds} rounds, ${submissions} submissions each, ${concurrency} in flight (machine: ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}; Slurm held ${queued} jobs at the end)`);
   console.log(`  direct slurmrestd  ${d.perSecond.toFixed(0).padStart(5)} submissions/s   p50 ${d.p50.toFixed(1)} ms   p99 ${d.p99.toFixed(1)} ms   failures ${d.failures}`);
   console.log(`  through gateway    ${g.perSecond.toFixed(0).padStart(5)} submissions/s   p50 ${g.p50.toFixed(1)} ms   p99 ${g.p99.toFixed(1)} ms   failures ${g.failures}`);
-  console.log(`  ratio gateway/direct ${(g.perSecond / d.perSecond).toFixed(2)}   gateway RSS ${rss(gateway.process.pid).toFixed(0)} MB`);
+  const gatewayRss = rss(gateway.process.pid);
+  console.log(`  ratio gateway/direct ${(g.perSecond / d.perSecond).toFixed(2)}   gateway RSS ${gatewayRss.toFixed(0)} MB`);
+  // The gateway adds checks and a second hop to what slurmrestd does; half its rate is the bar
+  // (a launch is one submission, and Slurm itself is the slower part of a runner's start).
+  const notes = `load ${loadavg()[0]!.toFixed(2)}, ${g.failures} gateway failures, ${d.failures} direct failures`;
+  writeFigures(args.json, [
+    figure({ benchmark: 'gateway', figure: 'submissions/s through the gateway', value: g.perSecond, unit: '/s', baseline: { name: 'direct slurmrestd/s', value: d.perSecond }, goal: '>= 0.5x direct', met: g.perSecond >= 0.5 * d.perSecond && g.failures === 0, notes }),
+    figure({ benchmark: 'gateway', figure: 'p99 latency through the gateway', value: g.p99, unit: 'ms', baseline: { name: 'direct slurmrestd p99', value: d.p99 }, goal: '<= 2x direct', met: g.p99 <= 2 * d.p99 }),
+    figure({ benchmark: 'gateway', figure: 'RSS slurm-gateway', value: gatewayRss, unit: 'MB', goal: '< 150 MB', met: gatewayRss < 150 }),
+  ]);
 } finally {
   await gateway.stop();
   await slurm.stop();

@@ -13,12 +13,14 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testing/redis';
 import { runGrowthScenario } from '../../services/dispatcher/test/support/growth-scenario.ts';
+import { figure, writeFigures } from '../figures.ts';
 
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '20000' },
     repositories: { type: 'string', default: '5000' },
     retention: { type: 'string', default: '180' },
+    json: { type: 'string' },
   },
 });
 const settings = { jobs: Number(values.jobs), repositories: Number(values.repositories), retentionSeconds: Number(values.retention) };
@@ -50,6 +52,12 @@ load ${report.seconds.load.toFixed(1)} s, prune pass ${report.seconds.prune.toFi
   const ok = within(report.after.keys, report.baseline.keys) && within(report.after.bytes, report.baseline.bytes)
     && report.metricsBytes.dispatcher < 100 * 1024 && report.metricsBytes.broker < 100 * 1024;
   console.log(ok ? 'PASS: back within 5% of the baseline, /metrics under 100 KB' : 'FAIL');
+  const grew = (after: number, base: number) => (base > 0 ? (after - base) / base : 0);
+  writeFigures(values.json, [
+    figure({ benchmark: 'growth', figure: 'Redis memory after retention + prune', value: report.after.bytes / 1024, unit: 'KB', baseline: { name: 'before the load, KB', value: report.baseline.bytes / 1024 }, goal: 'within 5% of before', met: within(report.after.bytes, report.baseline.bytes), notes: `peak ${(report.peak.bytes / 1024).toFixed(0)} KB, ${report.peak.keys} keys; after ${report.after.keys} keys (${(grew(report.after.keys, report.baseline.keys) * 100).toFixed(2)}%)` }),
+    figure({ benchmark: 'growth', figure: '/metrics dispatcher', value: report.metricsBytes.dispatcher / 1024, unit: 'KB', goal: '< 100 KB', met: report.metricsBytes.dispatcher < 100 * 1024 }),
+    figure({ benchmark: 'growth', figure: '/metrics broker', value: report.metricsBytes.broker / 1024, unit: 'KB', goal: '< 100 KB', met: report.metricsBytes.broker < 100 * 1024 }),
+  ]);
   process.exitCode = ok ? 0 : 1;
 } finally {
   await deletePrefix(redis, prefix);
