@@ -4,11 +4,12 @@ import { testRedis } from '../testing/redis.ts';
 import { parseRepositoryName } from '../domain/repository-name.ts';
 import { DemandStore } from './demand.store.ts';
 import { RepositoryMappingStore } from './repository-mapping.store.ts';
+import { VersionedRecordStore } from './versioned-record.store.ts';
 
 let env: Awaited<ReturnType<typeof testRedis>>;
 let demand: DemandStore;
 let mapping: RepositoryMappingStore;
-const ALICES = ['Octo/Repo', 'twice/repo', 'p/one', 'p/two', 'race/repo', 'cancel/repo', 'stale/repo'];
+const ALICES = ['Octo/Repo', 'twice/repo', 'p/one', 'p/two', 'race/repo', 'cancel/repo', 'stale/repo', 'written/repo'];
 
 before(async () => {
   env = await testRedis('demand');
@@ -103,4 +104,33 @@ test('a runner that got credentials long ago stops counting', async () => {
   assert.equal((await shortCover.tryGrant(pool, 'next', 'j-next', 60)).kind, 'no-demand');
   await new Promise((resolve) => setTimeout(resolve, 1100));
   assert.equal((await shortCover.tryGrant(pool, 'next', 'j-next', 60)).kind, 'granted');
+});
+
+test('writes given to a grant are made with it, all or none, and never with a refusal', async () => {
+  const records = new VersionedRecordStore<{ events: string[] }>({ redis: env.redis, retentionSeconds: 60 });
+  const pool = { repository: 'written/repo', profile: 'default', clusterUser: 'alice' };
+  const [launchKey, jobKey] = [`${env.prefix}:test-launch`, `${env.prefix}:test-job`];
+  await records.create(launchKey, { events: [] }, [], 0, '');
+  await records.create(jobKey, { events: [] }, [], 0, '');
+  const granted = (value: { events: string[] }) => ({ events: [...value.events, 'granted'] });
+  await demand.addQueuedJob(pool, 1);
+
+  // Nobody wrote in between: the grant and both records land together.
+  let plans = [await records.planUpdate(launchKey, granted), await records.planUpdate(jobKey, granted)];
+  assert.deepEqual(await demand.tryGrant(pool, 'w1', 'jw1', 60, plans.map((plan) => plan!.write)), { kind: 'granted', queued: 1, covered: 0, written: true });
+  assert.deepEqual((await records.get(launchKey))?.value, { events: ['granted'] });
+  assert.deepEqual((await records.get(jobKey))?.value, { events: ['granted'] });
+
+  // Refused (the one queued job is covered): nothing is written.
+  plans = [await records.planUpdate(launchKey, granted), await records.planUpdate(jobKey, granted)];
+  assert.equal((await demand.tryGrant(pool, 'w2', 'jw2', 60, plans.map((plan) => plan!.write))).kind, 'no-demand');
+  assert.equal((await records.get(launchKey))?.version, 2);
+
+  // The job record changed after it was read: still granted, but neither record is written.
+  await demand.addQueuedJob(pool, 2);
+  plans = [await records.planUpdate(launchKey, granted), await records.planUpdate(jobKey, granted)];
+  await records.update(jobKey, (value) => ({ events: [...value.events, 'meanwhile'] }));
+  assert.deepEqual(await demand.tryGrant(pool, 'w3', 'jw3', 60, plans.map((plan) => plan!.write)), { kind: 'granted', queued: 2, covered: 1, written: false });
+  assert.deepEqual((await records.get(launchKey))?.value, { events: ['granted'] });
+  assert.deepEqual((await records.get(jobKey))?.value, { events: ['granted', 'meanwhile'] });
 });

@@ -26,39 +26,28 @@
  * `tryGrant` checks and reserves in one Lua script, so two runners asking at once can never
  * both be counted against one queued job.
  */
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { repositoryKey } from '../domain/repository-name.ts';
 import type { Pool } from '../domain/pool.ts';
 import { keyOfPool, poolKeyFromSuffix, storeKeys } from './keys.ts';
 import { pruneSortedSets } from './prune-sorted-sets.ts';
+import { COMPARE_AND_SET, type PlannedWrite } from './versioned-record.store.ts';
 
-const TRY_GRANT = `
--- KEYS: demand, covered, granted-launch, granted-token (markers from before grants were per launch), repository owners
--- ARGV: launch id, now (ms), cover window (ms), demand horizon (ms), marker ttl (s), repository key, cluster user
-if redis.call('HGET', KEYS[5], ARGV[6]) ~= ARGV[7] then return {'owner-changed', 0, 0} end
-if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then return {'already-granted', 0, 0} end
-local now = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[4])))
-local queued = redis.call('ZCARD', KEYS[1])
-local covered = redis.call('ZCARD', KEYS[2])
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then covered = covered - 1 end
-if queued <= covered then return {'no-demand', queued, covered} end
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
-return {'granted', queued, covered}
-`;
+/** The check and reservation, and the compare-and-set its writes use (see try-grant.lua). */
+const TRY_GRANT = `local function compare_and_set(KEYS, ARGV)\n${COMPARE_AND_SET}\nend\n${readFileSync(new URL('./try-grant.lua', import.meta.url), 'utf8')}`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    ghaslurmTryGrant(numKeys: number, ...args: Array<string | number>): import('ioredis').Result<[string, number, number], Context>;
+    ghaslurmTryGrant(numKeys: number, ...args: Array<string | number>): import('ioredis').Result<[string, number, number, number], Context>;
   }
 }
 
 export type { Pool } from '../domain/pool.ts';
 
 export type GrantDecision =
-  | { kind: 'granted'; queued: number; covered: number }
+  /** `written`: the writes given to `tryGrant` were made with the grant (all of them, or none). */
+  | { kind: 'granted'; queued: number; covered: number; written: boolean }
   /** The repository no longer runs as the pool's cluster user (or is connected to nobody). */
   | { kind: 'owner-changed' }
   | { kind: 'already-granted' }
@@ -126,15 +115,22 @@ export class DemandStore {
   /**
    * Checks demand and, when there is some, reserves it for this launch and marks the launch
    * as granted, atomically. `markerTtlSeconds` should outlive the launch's tokens.
+   *
+   * `onGrant`: compare-and-set writes (`VersionedRecordStore.planUpdate`) made in the same
+   * step when the launch is granted, all of them or none (`written` says which): the broker's
+   * record of the grant, so that a grant costs one round trip instead of three.
    */
-  async tryGrant(pool: Pool, launchId: string, jti: string, markerTtlSeconds: number): Promise<GrantDecision> {
-    const [kind, queued, covered] = await this.redis.ghaslurmTryGrant(
-      5,
+  async tryGrant(pool: Pool, launchId: string, jti: string, markerTtlSeconds: number, onGrant: PlannedWrite[] = []): Promise<GrantDecision> {
+    const writeKeys = onGrant.flatMap((write) => write.keys);
+    const writeArgs = onGrant.flatMap((write) => [String(write.keys.length), ...write.args]);
+    const [kind, queued, covered, written] = await this.redis.ghaslurmTryGrant(
+      5 + writeKeys.length,
       this.demandKey(pool),
       this.coveredKey(pool),
       this.keys.grantedLaunch(launchId),
       this.keys.grantedToken(jti),
       this.keys.repositoryOwner,
+      ...writeKeys,
       launchId,
       Date.now(),
       this.settings.coverSeconds * 1000,
@@ -142,8 +138,10 @@ export class DemandStore {
       Math.max(1, Math.ceil(markerTtlSeconds)),
       repositoryKey(pool.repository),
       pool.clusterUser,
+      onGrant.length,
+      ...writeArgs,
     );
-    if (kind === 'granted') return { kind, queued, covered };
+    if (kind === 'granted') return { kind, queued, covered, written: written === 1 };
     if (kind === 'no-demand') return { kind, queued, covered };
     if (kind === 'owner-changed') return { kind };
     return { kind: 'already-granted' };

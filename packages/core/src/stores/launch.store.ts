@@ -9,7 +9,7 @@ import { repositoryKey } from '../domain/repository-name.ts';
 import type { Pool } from '../domain/pool.ts';
 import { keyOfPool, storeKeys } from './keys.ts';
 import { newestMatching, type NewestMatchingSource } from './newest-matching.ts';
-import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
+import { VersionedRecordStore, type PlannedUpdate, type Updater } from './versioned-record.store.ts';
 import { DEFAULT_RETENTION_SECONDS } from './workflow-job.store.ts';
 
 export class LaunchStore {
@@ -60,6 +60,19 @@ export class LaunchStore {
       else if (previousState === 'dead-lettered') await this.redis.zrem(this.keys.deadLetteredLaunches, launchId);
     }
     return updated;
+  }
+
+  /**
+   * `update`'s write worked out, not made: for a caller that makes it atomically with its own
+   * (see `VersionedRecordStore.planUpdate`). Null as well when the update moves the launch into
+   * or out of dead letters, whose index only `update` keeps.
+   */
+  async planUpdate(launchId: string, update: Updater<Launch>): Promise<PlannedUpdate<Launch> | null> {
+    const planned = await this.records.planUpdate(this.keys.launch(launchId), update);
+    if (planned && planned.current.state !== planned.next.state && (planned.current.state === 'dead-lettered' || planned.next.state === 'dead-lettered')) {
+      return null;
+    }
+    return planned;
   }
 
   /**

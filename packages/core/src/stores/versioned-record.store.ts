@@ -10,7 +10,13 @@
 import type { Redis } from 'ioredis';
 import { pruneSortedSets } from './prune-sorted-sets.ts';
 
-const COMPARE_AND_SET = `
+/**
+ * Exported so that a script which must write records in the same atomic step as its own
+ * decision (the broker's grant, see demand.store.ts) runs this one rather than a copy.
+ * KEYS: record, indexes to add it to. ARGV: expected version ('' = must not exist), new
+ * version, data, retention (s), index score, index member, channel ('' = none), message.
+ */
+export const COMPARE_AND_SET = `
 local current = redis.call('HGET', KEYS[1], 'v')
 if ARGV[1] == '' then
   if current then return 0 end
@@ -69,6 +75,21 @@ export interface StoreSettings {
 /** Result of an update function: the new value, or `null` to leave the record as it is. */
 export type Updater<T> = (current: T) => T | null;
 
+/** A compare-and-set not run yet: `COMPARE_AND_SET`'s keys and arguments. */
+export interface PlannedWrite {
+  keys: string[];
+  args: string[];
+}
+
+/** An update worked out from the record as read, to be written by a larger script (or not at all). */
+export interface PlannedUpdate<T> {
+  /** The record as read, and the value it becomes if the write lands. */
+  current: T;
+  next: T;
+  /** Lands only while the record is still at the version read. */
+  write: PlannedWrite;
+}
+
 export class VersionedRecordStore<T> {
   constructor(
     private readonly settings: StoreSettings,
@@ -114,6 +135,19 @@ export class VersionedRecordStore<T> {
     throw new UpdateConflict(key, maxAttempts);
   }
 
+  /**
+   * Reads the record and works out `update`'s write without making it, for a caller that must
+   * make it atomically with other work; null when the record does not exist or `update` leaves
+   * it as it is. The write lands only if nobody wrote the record since this read.
+   */
+  async planUpdate(key: string, update: Updater<T>): Promise<PlannedUpdate<T> | null> {
+    const current = await this.get(key);
+    if (!current) return null;
+    const next = update(current.value);
+    if (next === null) return null;
+    return { current: current.value, next, write: this.plannedWrite(key, current.version, current.version + 1, next, [], 0, '') };
+  }
+
   private async write(
     key: string,
     expectedVersion: number | null,
@@ -123,21 +157,34 @@ export class VersionedRecordStore<T> {
     score: number,
     member: string,
   ): Promise<boolean> {
-    const change = this.describeChange(value);
-    const written = await this.settings.redis.ghaslurmCompareAndSet(
-      1 + indexes.length,
-      key,
-      ...indexes,
-      expectedVersion === null ? '' : String(expectedVersion),
-      String(newVersion),
-      JSON.stringify(value),
-      String(this.settings.retentionSeconds),
-      String(score),
-      member,
-      change?.channel ?? '',
-      change?.message ?? '',
-    );
+    const { keys, args } = this.plannedWrite(key, expectedVersion, newVersion, value, indexes, score, member);
+    const written = await this.settings.redis.ghaslurmCompareAndSet(keys.length, ...keys, ...args);
     return written === 1;
+  }
+
+  private plannedWrite(
+    key: string,
+    expectedVersion: number | null,
+    newVersion: number,
+    value: T,
+    indexes: string[],
+    score: number,
+    member: string,
+  ): PlannedWrite {
+    const change = this.describeChange(value);
+    return {
+      keys: [key, ...indexes],
+      args: [
+        expectedVersion === null ? '' : String(expectedVersion),
+        String(newVersion),
+        JSON.stringify(value),
+        String(this.settings.retentionSeconds),
+        String(score),
+        member,
+        change?.channel ?? '',
+        change?.message ?? '',
+      ],
+    };
   }
 
   /**

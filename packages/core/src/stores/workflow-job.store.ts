@@ -9,7 +9,7 @@ import { repositoryKey } from '../domain/repository-name.ts';
 import type { WorkflowJobRecord } from '../domain/workflow-job.ts';
 import { storeKeys } from './keys.ts';
 import { newestMatching } from './newest-matching.ts';
-import { VersionedRecordStore, type Updater } from './versioned-record.store.ts';
+import { VersionedRecordStore, type PlannedUpdate, type Updater } from './versioned-record.store.ts';
 
 export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -58,6 +58,11 @@ export class WorkflowJobStore {
 
   update(workflowJobId: number, update: Updater<WorkflowJobRecord>): Promise<WorkflowJobRecord | null> {
     return this.records.update(this.keys.job(workflowJobId), update);
+  }
+
+  /** `update`'s write worked out, not made: for a caller that makes it atomically with its own (see `VersionedRecordStore.planUpdate`). */
+  planUpdate(workflowJobId: number, update: Updater<WorkflowJobRecord>): Promise<PlannedUpdate<WorkflowJobRecord> | null> {
+    return this.records.planUpdate(this.keys.job(workflowJobId), update);
   }
 
   /** Drops index entries of expired jobs, every repository's included (the reconciler's prune pass). */
