@@ -2,13 +2,14 @@
  * webhook-ingest as a function of its dependencies: what `main.ts` runs and the tests start.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Webhooks } from '@octokit/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@gha-slurm/core/logger';
 import type { Registry } from 'prom-client';
 import healthPlugin from '@gha-slurm/core/http/health-plugin';
 import { installErrorHandler } from '@gha-slurm/core/http/errors';
 import { webhookRoutes } from './http/webhook.routes.ts';
+import { webhookSignatureVerifier } from './domain/webhook-signature.ts';
+import { lazyRequestLogger } from './http/lazy-request-logger.ts';
 import type { EventQueue } from './adapters/batching-enqueuer.ts';
 
 export interface IngestDependencies {
@@ -29,6 +30,7 @@ export async function buildIngestApp(deps: IngestDependencies): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     // Deliveries carry a GUID each; request ids from GitHub's header make logs traceable.
     requestIdHeader: 'x-github-delivery',
+    childLoggerFactory: lazyRequestLogger,
   });
   installErrorHandler(app);
   await app.register(healthPlugin, {
@@ -36,7 +38,7 @@ export async function buildIngestApp(deps: IngestDependencies): Promise<FastifyI
     checks: [{ name: 'redis', check: () => deps.redis.ping() }],
   });
   await app.register(webhookRoutes, {
-    webhooks: new Webhooks({ secret: deps.webhookSecret }),
+    verifySignature: webhookSignatureVerifier(deps.webhookSecret),
     queue: deps.queue,
     registry: deps.registry,
   });

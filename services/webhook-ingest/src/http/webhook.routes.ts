@@ -4,17 +4,40 @@
  * (202) only once Redis has stored it.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Webhooks } from '@octokit/webhooks';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { HttpError } from '@gha-slurm/core/http/errors';
 import { interpretDelivery } from '../domain/delivery.ts';
+import type { SignatureVerifier } from '../domain/webhook-signature.ts';
 import type { EventQueue } from '../adapters/batching-enqueuer.ts';
 
 export interface WebhookRouteOptions {
-  webhooks: Pick<Webhooks, 'verify'>;
+  verifySignature: SignatureVerifier;
   queue: EventQueue;
   registry: Registry;
+}
+
+type Outcome = 'queued' | 'ignored' | 'invalid' | 'unauthorized' | 'unavailable';
+
+/**
+ * Counts deliveries by event and outcome. Each series' child is looked up once and kept:
+ * `inc({ event, outcome })` would hash the label object again on every delivery.
+ */
+function deliveryCounter(registry: Registry): (event: string, outcome: Outcome) => void {
+  const counter = new Counter({
+    name: 'github_webhook_deliveries_total',
+    help: 'Webhook deliveries received, by event and outcome (queued, ignored, invalid, unauthorized, unavailable)',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [registry],
+  });
+  // As many entries as the counter has series: no more than prom-client keeps itself.
+  const series = new Map<string, ReturnType<typeof counter.labels>>();
+  return (event, outcome) => {
+    const key = `${event} ${outcome}`;
+    let child = series.get(key);
+    if (!child) series.set(key, (child = counter.labels(event, outcome)));
+    child.inc();
+  };
 }
 
 /** A delivery id becomes part of a BullMQ job id: no `:` and nothing unbounded. */
@@ -26,12 +49,7 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
 }
 
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions) {
-  const deliveries = new Counter({
-    name: 'github_webhook_deliveries_total',
-    help: 'Webhook deliveries received, by event and outcome (queued, ignored, invalid, unauthorized, unavailable)',
-    labelNames: ['event', 'outcome'] as const,
-    registers: [options.registry],
-  });
+  const count = deliveryCounter(options.registry);
 
   // GitHub sends JSON when the App's webhook content type is application/json, the only one
   // accepted: without Fastify's text/plain parser, any other type is a 415 that names it
@@ -48,18 +66,16 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
 
     const signature = singleHeader(request.headers['x-hub-signature-256']);
     if (!signature) {
-      deliveries.inc({ event, outcome: 'unauthorized' });
+      count(event, 'unauthorized');
       throw new HttpError(401, 'SIGNATURE_MISSING', 'missing X-Hub-Signature-256 header: set a webhook secret in the GitHub App settings');
     }
     if (raw.length === 0) {
-      deliveries.inc({ event, outcome: 'invalid' });
+      count(event, 'invalid');
       throw new HttpError(400, 'EMPTY_BODY', 'the delivery has no body');
     }
-    // Decoded once: the text whose signature is checked is the very text that is parsed below.
-    const text = raw.toString('utf8');
-    const verified = signature.startsWith('sha256=') && (await options.webhooks.verify(text, signature));
-    if (!verified) {
-      deliveries.inc({ event, outcome: 'unauthorized' });
+    // Verified over the bytes as received; only then are they decoded and parsed, once.
+    if (!options.verifySignature(raw, signature)) {
+      count(event, 'unauthorized');
       throw new HttpError(401, 'SIGNATURE_MISMATCH', 'X-Hub-Signature-256 does not match the body: check that GITHUB_WEBHOOK_SECRET equals the GitHub App\'s webhook secret');
     }
 
@@ -73,33 +89,34 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
 
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
-      deliveries.inc({ event, outcome: 'invalid' });
+      count(event, 'invalid');
       throw new HttpError(400, 'BODY_NOT_JSON', 'the body is not valid JSON');
     }
 
     const outcome = interpretDelivery({ event: eventHeader, deliveryId, receivedAt: new Date().toISOString() }, body);
-    const log = request.log.child({ deliveryId, event: eventHeader });
     if (outcome.kind === 'invalid') {
-      deliveries.inc({ event, outcome: 'invalid' });
+      count(event, 'invalid');
       throw new HttpError(400, 'PAYLOAD_INVALID', `the ${eventHeader} payload is missing what it must have: ${outcome.problems.slice(0, 5).join('; ')}`);
     }
     if (outcome.kind === 'ignored') {
-      deliveries.inc({ event, outcome: 'ignored' });
-      log.debug({ reason: outcome.reason }, 'delivery ignored');
+      count(event, 'ignored');
+      request.log.debug({ deliveryId, event: eventHeader, reason: outcome.reason }, 'delivery ignored');
       return reply.code(202).send({ ignored: outcome.reason, deliveryId });
     }
 
     try {
       await options.queue.enqueue(outcome.job);
     } catch (error) {
-      deliveries.inc({ event, outcome: 'unavailable' });
-      log.error({ err: error }, 'delivery not queued: Redis unavailable');
+      count(event, 'unavailable');
+      request.log.error({ err: error, deliveryId, event: eventHeader }, 'delivery not queued: Redis unavailable');
       throw new HttpError(503, 'QUEUE_UNAVAILABLE', 'the delivery could not be stored; GitHub may redeliver it later', { 'retry-after': '5' });
     }
-    deliveries.inc({ event, outcome: 'queued' });
-    log.info({ action: outcome.job.action }, 'delivery queued');
+    count(event, 'queued');
+    // Not `info`: a line per delivery is most of a log at webhook rates, the counter above
+    // counts them, and the dispatcher logs each delivery id when it handles the job.
+    request.log.debug({ deliveryId, event: eventHeader, action: outcome.job.action }, 'delivery queued');
     return reply.code(202).send({ queued: true, deliveryId, event: eventHeader, action: outcome.job.action });
   });
 }
