@@ -48,7 +48,25 @@ describe('the add-repository form', () => {
     expect(screen.getByText(/expected owner\/name\. Use owner\/name or its URL, e\.g\. octo-org\/hpc-app/)).toBeInTheDocument();
   });
 
-  it('does not send a repository already on the list, whatever its spelling', async () => {
+  it('recognises a github.com link when this installation uses another GitHub, and names the host it expects', async () => {
+    const { input, user, onAdd } = renderForm(undefined, { githubUrl: 'https://github.example.edu' });
+    await user.type(input, 'https://github.com/octo-org/hpc-app');
+    const said = screen.getByText(/github\.com link/);
+    expect(said).toHaveTextContent(
+      'Recognised as a github.com link, but this installation expects repositories on github.example.edu, not github.com. If the repository is on github.example.edu, enter octo-org/hpc-app.',
+    );
+    expect(said).not.toHaveTextContent(/Not a GitHub repository/);
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect(onAdd).not.toHaveBeenCalled();
+
+    // Its own host's links and plain owner/name are accepted.
+    await user.clear(input);
+    await user.type(input, 'https://github.example.edu/octo-org/hpc-app');
+    expect(screen.getByText('Will add octo-org/hpc-app.')).toBeInTheDocument();
+  });
+
+    it('does not send a repository already on the list, whatever its spelling', async () => {
     const { input, user, onAdd } = renderForm();
     await user.type(input, 'OCTO-ORG/Existing');
     expect(screen.getByText('OCTO-ORG/Existing is already on this list.')).toBeInTheDocument();
@@ -90,7 +108,24 @@ describe('the add-repository form', () => {
     expect(input).toHaveValue('octo-org/taken');
   });
 
-  it("on 400 shows repo-api's reason and how to fix the entry", async () => {
+  it('hides "Will add" once the add is refused, and brings it back when the entry is edited', async () => {
+    const onAdd = vi.fn<OnAdd>(async () => {
+      throw new ApiError(422, 'REPOSITORY_NOT_FOUND', 'octo-org/tpyo was not added: octo-org/tpyo does not exist on GitHub. Check the name; nothing was changed.');
+    });
+    const { input, user } = renderForm(onAdd);
+    await user.type(input, 'octo-org/tpyo');
+    expect(screen.getByText('Will add octo-org/tpyo.')).toBeInTheDocument();
+    await user.keyboard('{Enter}');
+    await screen.findByRole('alert');
+    expect(screen.queryByText(/Will add/)).not.toBeInTheDocument();
+    expect(input).toHaveValue('octo-org/tpyo');
+
+    await user.type(input, 'e');
+    expect(screen.getByText('Will add octo-org/tpyoe.')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+    it("on 400 shows repo-api's reason and how to fix the entry", async () => {
     const onAdd = vi.fn<OnAdd>(async () => {
       throw new ApiError(400, 'INVALID_REPOSITORY', 'repositories[1] "octo-org/x": "x" is not a valid repository name');
     });

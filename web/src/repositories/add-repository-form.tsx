@@ -5,7 +5,7 @@
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { RepositoryEntry } from '@gha-slurm/core/api/types';
-import { InvalidRepositoryName, parseRepositoryName, type RepositoryName } from '@gha-slurm/core/domain/repository-name';
+import { GitHubComLinkElsewhere, InvalidRepositoryName, parseRepositoryName, type RepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { describeListChangeError, type ListChangeProblem } from './list-errors.ts';
 
 export type NameCheck =
@@ -22,6 +22,11 @@ export function checkRepositoryInput(input: string, existing: readonly Repositor
   try {
     name = parseRepositoryName(input, githubUrl);
   } catch (error) {
+    // It is a GitHub repository, only not on this installation's GitHub: say which host it wants.
+    if (error instanceof GitHubComLinkElsewhere) {
+      const there = error.ownerAndName ? ` If the repository is on ${error.expectedHost}, enter ${error.ownerAndName}.` : '';
+      return { kind: 'invalid', message: `Recognised as a github.com link, but this installation expects repositories on ${error.expectedHost}, not github.com.${there}` };
+    }
     if (error instanceof InvalidRepositoryName) {
       return { kind: 'invalid', message: `Not a GitHub repository: ${error.why}. Use owner/name or its URL, e.g. ${EXAMPLE.replace('https://github.com', githubUrl.replace(/\/+$/, ''))}.` };
     }
@@ -77,14 +82,19 @@ export function AddRepositoryForm({ existing, githubUrl, onAdd, signedInAs, list
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<ListChangeProblem | null>(null);
   const [added, setAdded] = useState<string | null>(null);
+  // What was in the field when the add failed: "Will add" next to a refusal of that very entry
+  // would contradict it, so the hint waits until the entry is edited.
+  const [failedInput, setFailedInput] = useState<string | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
-    const inputId = useId();
+  const inputId = useId();
   const hintId = useId();
   const checkId = useId();
   const problemId = useId();
 
   const check = useMemo(() => checkRepositoryInput(value, existing, githubUrl), [value, existing, githubUrl]);
-  const showCheck = check.kind === 'invalid' || check.kind === 'duplicate' ? touched || /[/\s:]/.test(value.trim()) : check.kind === 'valid';
+  const refusedAsTyped = problem !== null && failedInput === value;
+  const showCheck =
+    check.kind === 'invalid' || check.kind === 'duplicate' ? touched || /[/\s:]/.test(value.trim()) : check.kind === 'valid' && !refusedAsTyped;
 
   useEffect(() => writeDraft(draftKey, value), [draftKey, value]);
 
@@ -107,6 +117,7 @@ export function AddRepositoryForm({ existing, githubUrl, onAdd, signedInAs, list
       setTouched(false);
       inputRef.current?.focus();
     } catch (error) {
+      setFailedInput(value);
       setProblem(describeListChangeError(error, { signedInAs, listOwner }));
     } finally {
       setBusy(false);

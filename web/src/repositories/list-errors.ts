@@ -72,7 +72,7 @@ export function describeListChangeError(error: unknown, context: { signedInAs: s
     case 400:
       return {
         title: 'Not a repository repo-api accepts',
-        message: `${error.message.replace(/\.$/, '')}. Correct the name (owner/name or https://github.com/owner/name) and add it again.`,
+        message: `${error.message.replace(/\.$/, '')}. Correct the name (owner/name, or the repository's URL) and add it again.`,
         retryable: false,
       };
     case 401:

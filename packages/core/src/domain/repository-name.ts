@@ -26,6 +26,22 @@ export class InvalidRepositoryName extends Error {
 }
 
 /**
+ * A github.com link given to an installation whose GitHub is another host (GitHub Enterprise
+ * Server): recognised as GitHub, so the person is told which host is expected rather than
+ * that it is no GitHub repository.
+ */
+export class GitHubComLinkElsewhere extends InvalidRepositoryName {
+  constructor(input: string, readonly expectedHost: string, readonly ownerAndName: string | null) {
+    const hint = ownerAndName ? ` (if the repository is there, enter ${ownerAndName})` : '';
+    super(input, `it is a github.com link, but this installation expects repositories on ${expectedHost}${hint}`);
+    this.message = `"${input}" is a github.com link, but this installation expects repositories on ${expectedHost}`;
+    this.name = 'GitHubComLinkElsewhere';
+  }
+}
+
+const GITHUB_COM_HOSTS = new Set(['github.com', 'www.github.com']);
+
+/**
  * Accepts `owner/name`, `https://github.com/owner/name`, with an optional trailing `.git` or
  * `/`. `webUrl` is GitHub's web address (GitHub Enterprise Server has its own).
  */
@@ -46,6 +62,11 @@ export function parseRepositoryName(input: string, webUrl = 'https://github.com'
       throw new InvalidRepositoryName(input, `use ${expected.protocol}//`);
     }
     if (url.host.toLowerCase() !== expected.host.toLowerCase()) {
+      if (GITHUB_COM_HOSTS.has(url.host.toLowerCase())) {
+        const parts = url.pathname.replace(/^\/+|\/+$/g, '').replace(/\.git$/i, '').split('/');
+        const ownerAndName = parts.length === 2 && OWNER.test(parts[0]!) && NAME.test(parts[1]!) ? parts.join('/') : null;
+        throw new GitHubComLinkElsewhere(input, expected.host, ownerAndName);
+      }
       throw new InvalidRepositoryName(input, `the host must be ${expected.host}`);
     }
     if (url.search || url.hash || url.username || url.password) {
