@@ -43,6 +43,35 @@ test('a launch with a queued job gets a registration token, recorded on the laun
   assert.ok(!records.includes(body.token) && !records.includes(token), 'records hold no credential');
 });
 
+test('with the registration token at hand, GitHub is not asked and the grant lands with its record; a job cancelled or taken meanwhile is refused as before', async () => {
+  // Another launch of the repository leaves its registration token in the broker's cache.
+  assert.equal((await h.post('/gha/runner', (await h.launch()).token)).statusCode, 200);
+  const githubCalls = h.sim.calls.count();
+
+  const { token, launch, jobId } = await h.launch();
+  const response = await h.post('/gha/runner', token);
+  assert.equal(response.statusCode, 200, response.body);
+  assert.equal(h.sim.calls.count(), githubCalls, 'no GitHub call');
+  const recorded = await h.launches.get(launch.id);
+  assert.equal(recorded?.state, 'granted');
+  assert.deepEqual(recorded?.events.at(-1), { at: recorded?.events.at(-1)?.at, kind: 'token-granted', detail: `registration token for ${launch.runnerName}` });
+  assert.deepEqual((await h.jobs.get(jobId))?.events.map((event) => [event.kind, event.launchId]), [['token-granted', launch.id]]);
+  assert.equal((await h.post('/gha/runner', token)).statusCode, 409, 'one grant per launch');
+
+  const cancelled = await h.launch();
+  await h.jobCompleted(cancelled.jobId, 'cancelled');
+  const refusal = await h.post('/gha/runner', cancelled.token);
+  assert.equal(refusal.statusCode, 410, refusal.body);
+  assert.equal(refusal.json().reason, 'cancelled');
+  assert.equal((await h.launches.get(cancelled.launch.id))?.state, 'refused');
+  assert.deepEqual((await h.jobs.get(cancelled.jobId))?.events.map((event) => event.kind), ['token-refused']);
+
+  const taken = await h.launch();
+  await h.jobTaken(taken.jobId, 'someone-elses-runner');
+  assert.equal((await h.post('/gha/runner', taken.token)).json().reason, 'taken-by-another-runner');
+  assert.equal(h.sim.calls.count(), githubCalls, 'still no GitHub call');
+});
+
 test('the token is accepted raw (the gateway script) and as Bearer', async () => {
   const raw = await h.launch();
   assert.equal((await h.post('/gha/runner', raw.token)).statusCode, 200);

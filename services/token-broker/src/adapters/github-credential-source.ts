@@ -28,6 +28,7 @@ import type { Logger } from '@gha-slurm/core/logger';
 import { repositoryKey } from '@gha-slurm/core/domain/repository-name';
 import {
   GitHubUnavailable,
+  type CachedRegistrationToken,
   type InstallationStatus,
   type JitConfig,
   type JitRequest,
@@ -116,6 +117,21 @@ export class GitHubCredentialSource implements RunnerCredentialSource {
       if (error instanceof NotInstalled) return { installed: false, reason: error.reason };
       throw error;
     }
+  }
+
+  /** Only this replica's caches: a token shared by another replica is a Redis read away, not at hand. */
+  cachedRegistrationToken(repository: string): CachedRegistrationToken | undefined {
+    const key = repositoryKey(repository);
+    if (!this.installations.peek(key)) return undefined;
+    const registration = this.registrationTokens.peek(key);
+    if (!registration) return undefined;
+    return {
+      registration,
+      used: () => {
+        this.settings.metrics.cacheLookups.inc({ cache: 'installation', result: 'hit' });
+        this.settings.metrics.cacheLookups.inc({ cache: 'registration-token', result: 'hit' });
+      },
+    };
   }
 
   async registrationToken(repository: string, installationId: number, signal?: AbortSignal): Promise<RegistrationToken> {

@@ -3,11 +3,17 @@
  * (`DemandStore.tryGrant`, atomic), and the timeline of the launch and its workflow job, on
  * which every grant and refusal is written so the jobs view can say why a runner got nothing.
  * Records say what happened; they never hold a credential.
+ *
+ * A grant whose credentials are at hand is reserved and recorded in one script: the two
+ * records are read (together), their updates worked out here, and `tryGrant` makes them with
+ * the reservation if neither changed meanwhile. Two round trips (read, script) instead of
+ * three (reserve, read, write), and the grant is never seen without its record.
  */
 import type { Logger } from '@gha-slurm/core/logger';
 import type { LaunchClaims } from '@gha-slurm/core/launch-token';
 import { advanceLaunch, appendBounded, type Launch, type LaunchEvent } from '@gha-slurm/core/domain/launch';
-import type { DemandStore } from '@gha-slurm/core/stores/demand.store';
+import type { WorkflowJobRecord } from '@gha-slurm/core/domain/workflow-job';
+import type { DemandStore, GrantDecision } from '@gha-slurm/core/stores/demand.store';
 import { poolOf } from '@gha-slurm/core/domain/pool';
 import type { LaunchStore } from '@gha-slurm/core/stores/launch.store';
 import type { WorkflowJobStore } from '@gha-slurm/core/stores/workflow-job.store';
@@ -31,17 +37,39 @@ const EVENT_KIND: Record<GrantRecord['outcome'], LaunchEvent['kind']> = {
   failed: 'token-failed',
 };
 
+/** The store's decision as the domain sees it (the counts only explain a refusal). */
+function decisionOf(decision: GrantDecision): DemandDecision {
+  return decision.kind === 'no-demand' || decision.kind === 'owner-changed' ? decision : { kind: decision.kind };
+}
+
 export class RedisGrantLedger implements GrantLedger {
   constructor(private readonly stores: GrantLedgerStores) {}
 
   async reserve(claims: LaunchClaims): Promise<DemandDecision> {
-    const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000)) + (this.stores.markerMarginSeconds ?? GRANT_MARKER_MARGIN_SECONDS);
     try {
-      const decision = await this.stores.demand.tryGrant(poolOf(claims), claims.sub, claims.jti, ttl);
-      return decision.kind === 'no-demand' || decision.kind === 'owner-changed' ? decision : { kind: decision.kind };
+      return decisionOf(await this.stores.demand.tryGrant(poolOf(claims), claims.sub, claims.jti, this.markerTtl(claims)));
     } catch (error) {
       throw new StoreUnavailable(`demand store: ${(error as Error).message}`);
     }
+  }
+
+  async reserveAndRecord(claims: LaunchClaims, record: Extract<GrantRecord, { outcome: 'granted' }>): Promise<DemandDecision> {
+    const { onLaunch, onJob } = this.updatesFor(claims, record);
+    let decision: GrantDecision;
+    try {
+      const [launch, job] = await Promise.all([
+        this.stores.launches.planUpdate(claims.sub, onLaunch),
+        this.stores.jobs.planUpdate(claims.workflowJobId, onJob),
+      ]);
+      // A record missing (or a launch leaving dead letters) is left to `record`, which knows those cases.
+      const writes = launch && job ? [launch.write, job.write] : [];
+      decision = await this.stores.demand.tryGrant(poolOf(claims), claims.sub, claims.jti, this.markerTtl(claims), writes);
+    } catch (error) {
+      throw new StoreUnavailable(`demand store: ${(error as Error).message}`);
+    }
+    // A record changed since it was read: granted all the same, recorded the ordinary way.
+    if (decision.kind === 'granted' && !decision.written) await this.record(claims, record);
+    return decisionOf(decision);
   }
 
   async release(claims: LaunchClaims): Promise<void> {
@@ -60,18 +88,10 @@ export class RedisGrantLedger implements GrantLedger {
 
   /** Writes the outcome on the launch and its job; a failed write is logged, never thrown. */
   async record(claims: LaunchClaims, record: GrantRecord): Promise<void> {
-    const at = new Date().toISOString();
-    const kind = EVENT_KIND[record.outcome];
-    const event: LaunchEvent = { at, kind, detail: record.detail };
-    const target = record.outcome === 'granted' ? 'granted' : record.outcome === 'refused' && record.terminal ? 'refused' : null;
-    const onLaunch = (launch: Launch): Launch =>
-      (target && advanceLaunch(launch, target, event)) || { ...launch, events: appendBounded(launch.events, event) };
+    const { onLaunch, onJob } = this.updatesFor(claims, record);
     const results = await Promise.allSettled([
       this.stores.launches.update(claims.sub, onLaunch),
-      this.stores.jobs.update(claims.workflowJobId, (job) => ({
-        ...job,
-        events: appendBounded(job.events, { at, kind, detail: record.detail, launchId: claims.sub }),
-      })),
+      this.stores.jobs.update(claims.workflowJobId, onJob),
     ]);
     const [launch, job] = results;
     if (launch.status === 'rejected' || job.status === 'rejected') {
@@ -80,5 +100,25 @@ export class RedisGrantLedger implements GrantLedger {
     } else if (launch.value === null) {
       this.stores.logger.warn({ launchId: claims.sub, outcome: record.outcome }, 'no launch record for a verified launch token');
     }
+  }
+
+  /** The granted-launch marker outlives the token, so clock drift cannot reopen it. */
+  private markerTtl(claims: LaunchClaims): number {
+    return Math.max(1, claims.exp - Math.floor(Date.now() / 1000)) + (this.stores.markerMarginSeconds ?? GRANT_MARKER_MARGIN_SECONDS);
+  }
+
+  /** What an outcome does to the launch (its state moves forward when it ends a step) and to its job. */
+  private updatesFor(claims: LaunchClaims, record: GrantRecord) {
+    const at = new Date().toISOString();
+    const kind = EVENT_KIND[record.outcome];
+    const event: LaunchEvent = { at, kind, detail: record.detail };
+    const target = record.outcome === 'granted' ? 'granted' : record.outcome === 'refused' && record.terminal ? 'refused' : null;
+    return {
+      onLaunch: (launch: Launch): Launch => (target && advanceLaunch(launch, target, event)) || { ...launch, events: appendBounded(launch.events, event) },
+      onJob: (job: WorkflowJobRecord): WorkflowJobRecord => ({
+        ...job,
+        events: appendBounded(job.events, { at, kind, detail: record.detail, launchId: claims.sub }),
+      }),
+    };
   }
 }

@@ -32,6 +32,11 @@ export interface GrantLedger {
    * demand is left, and reserves it (atomically).
    */
   reserve(claims: LaunchClaims): Promise<DemandDecision>;
+  /**
+   * `reserve`, and when it grants, `record` of the grant in the same step: for credentials at
+   * hand before the reservation (nothing can fail after it). A refusal records nothing.
+   */
+  reserveAndRecord(claims: LaunchClaims, record: Extract<GrantRecord, { outcome: 'granted' }>): Promise<DemandDecision>;
   /** Undoes `reserve`: the launch may be granted again and the demand is free. */
   release(claims: LaunchClaims): Promise<void>;
   /** The launch's own job, or null when there is no record of it. */
@@ -67,8 +72,17 @@ export type InstallationStatus =
  * `GitHubRejected` for any other refusal, and `AppNotInstalled` when GitHub says the App is
  * no longer installed while minting.
  */
+/** A registration token at hand: no GitHub call, no wait, nothing that can fail. */
+export interface CachedRegistrationToken {
+  registration: RegistrationToken;
+  /** Counts the lookups it saved, once the token is handed out. */
+  used(): void;
+}
+
 export interface RunnerCredentialSource {
   installation(repository: string): Promise<InstallationStatus>;
+  /** The repository's registration token when both it and the installation are known here now. */
+  cachedRegistrationToken(repository: string): CachedRegistrationToken | undefined;
   /** `signal`: the runner gave up; a call still waiting for GitHub's budget is not made. */
   registrationToken(repository: string, installationId: number, signal?: AbortSignal): Promise<RegistrationToken>;
   jitConfig(repository: string, installationId: number, request: JitRequest, signal?: AbortSignal): Promise<JitConfig>;

@@ -45,6 +45,11 @@ class MemoryLedger implements GrantLedger {
     this.granted.add(claims.jti);
     return { kind: 'granted' };
   }
+  async reserveAndRecord(claims: LaunchClaims, record: GrantRecord) {
+    const decision = await this.reserve(claims);
+    if (decision.kind === 'granted') this.records.push(record);
+    return decision;
+  }
   async release(claims: LaunchClaims) {
     this.released += 1;
     this.freeJobs += 1;
@@ -62,7 +67,14 @@ class FakeGitHub implements RunnerCredentialSource {
   readonly calls: string[] = [];
   installed: InstallationStatus = { installed: true, installationId: 42 };
   failure: Error | null = null;
+  /** A registration token this replica already holds, and how often one was handed out. */
+  cached: string | null = null;
+  cachedUses = 0;
 
+  cachedRegistrationToken(repository: string) {
+    if (!this.cached || repository !== 'octo/repo') return undefined;
+    return { registration: { token: this.cached, expiresAt: '2030-01-01T00:00:00Z' }, used: () => void (this.cachedUses += 1) };
+  }
   async installation(repository: string) {
     this.calls.push(`installation ${repository}`);
     return this.installed;
@@ -170,4 +182,33 @@ test('the store unavailable is a retryable failure; an unexpected error still re
   broken.github.failure = new TypeError('a bug');
   await assert.rejects(broken.grant.grant(await token(), 'registration-token'), TypeError);
   assert.equal(broken.ledger.released, 1);
+});
+
+test('a registration token at hand is granted with no GitHub call, reserved and recorded in one step', async () => {
+  const { ledger, github, grant } = setup();
+  github.cached = 'CACHED';
+  const outcome = await grant.grant(await token(), 'registration-token');
+  assert.ok(outcome.kind === 'granted' && outcome.credential === 'registration-token');
+  assert.equal(outcome.registration.token, 'CACHED');
+  assert.deepEqual(github.calls, []);
+  assert.equal(github.cachedUses, 1);
+  assert.equal(ledger.freeJobs, 0);
+  assert.deepEqual(ledger.records, [{ outcome: 'granted', credential: 'registration-token', detail: 'registration token for slurm-launch-1' }]);
+});
+
+test('a registration token at hand is not handed out without demand, and the refusal says why as before', async () => {
+  const { ledger, github, grant } = setup(0, { state: 'completed', conclusion: 'cancelled' });
+  github.cached = 'CACHED';
+  const outcome = await grant.grant(await token(), 'registration-token');
+  assert.ok(outcome.kind === 'refused' && outcome.refusal.check === 'demand' && outcome.refusal.reason === 'cancelled');
+  assert.equal(github.cachedUses, 0);
+  assert.deepEqual(ledger.records.map((record) => [record.outcome, 'terminal' in record && record.terminal]), [['refused', true]]);
+});
+
+test('a JIT configuration is never taken from a cache: it is minted after the reservation', async () => {
+  const { github, grant } = setup();
+  github.cached = 'CACHED';
+  const outcome = await grant.grant(await token(), 'jit-config');
+  assert.ok(outcome.kind === 'granted' && outcome.credential === 'jit-config');
+  assert.deepEqual(github.calls, ['installation octo/repo', 'jit octo/repo 42 slurm-launch-1 self-hosted,slurm']);
 });

@@ -14,6 +14,10 @@
  * GitHub down) releases the reservation, so the token stays usable and the demand free.
  * Every outcome after a verified token is recorded on the launch and its job.
  *
+ * A registration token already at hand (the usual case: one serves a repository for most of
+ * an hour) passes 6 without asking GitHub and cannot fail after the reservation, so the grant
+ * is reserved and recorded in one step.
+ *
  * The outcome says what happened; the HTTP edge decides the status code.
  */
 import type { LaunchClaims, LaunchTokenFailure, LaunchVerifier } from '@gha-slurm/core/launch-token';
@@ -61,6 +65,20 @@ export interface RunnerGrantDependencies {
 /** Redis answers in milliseconds once it is back; a short wait is enough. */
 const STORE_RETRY_AFTER_SECONDS = 5;
 
+/** The grant as recorded on the launch and its job: what was handed out, never the credential. */
+function grantedRecord(
+  claims: LaunchClaims,
+  granted: { credential: 'registration-token' } | { credential: 'jit-config'; jit: JitConfig },
+): Extract<GrantRecord, { outcome: 'granted' }> {
+  return {
+    outcome: 'granted',
+    credential: granted.credential,
+    detail: granted.credential === 'jit-config'
+      ? `JIT configuration for ${claims.runnerName} (runner ${granted.jit.runner.id})`
+      : `registration token for ${claims.runnerName}`,
+  };
+}
+
 export class RunnerGrant {
   constructor(private readonly deps: RunnerGrantDependencies) {}
 
@@ -75,9 +93,10 @@ export class RunnerGrant {
     const { claims } = verification;
     const { ledger } = this.deps;
 
+    const cached = credential === 'registration-token' ? this.deps.github.cachedRegistrationToken(claims.repository) : undefined;
     let decision;
     try {
-      decision = await ledger.reserve(claims);
+      decision = cached ? await ledger.reserveAndRecord(claims, grantedRecord(claims, { credential: 'registration-token' })) : await ledger.reserve(claims);
     } catch (error) {
       if (!(error instanceof StoreUnavailable)) throw error;
       return { kind: 'failed', claims, failure: { cause: 'store-unavailable', retryAfterSeconds: STORE_RETRY_AFTER_SECONDS, message: 'the demand store is unavailable; try again shortly' } };
@@ -100,6 +119,11 @@ export class RunnerGrant {
       return { kind: 'refused', claims, refusal: { check: 'demand', reason, message } };
     }
 
+    if (cached) {
+      cached.used();
+      return { kind: 'granted', credential: 'registration-token', claims, registration: cached.registration };
+    }
+
     let granted: GrantOutcome & { kind: 'granted' };
     try {
       granted = await this.mint(claims, credential, signal);
@@ -113,13 +137,7 @@ export class RunnerGrant {
       await ledger.record(claims, record);
       return outcome;
     }
-    await ledger.record(claims, {
-      outcome: 'granted',
-      credential: granted.credential,
-      detail: granted.credential === 'jit-config'
-        ? `JIT configuration for ${claims.runnerName} (runner ${granted.jit.runner.id})`
-        : `registration token for ${claims.runnerName}`,
-    });
+    await ledger.record(claims, grantedRecord(claims, granted));
     return granted;
   }
 
