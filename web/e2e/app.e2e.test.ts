@@ -166,7 +166,55 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
     expect((audit.body as { entries: Array<{ actor: string; reason: string }> }).entries[0]).toMatchObject({ actor: 'bob', reason: 'api, GitHub admin bob-gh' });
   });
 
-  it('removes a repository after a confirmation', async () => {
+  it('says a repository GitHub shows no one does not exist (not that the account is no admin), drops "Will add" once refused, and tells a github.com link which host is expected', async () => {
+    // GitHub here is the simulator, on another host than github.com.
+    const host = new URL(github.sim.url).host;
+    await withPage(async (page) => {
+      await signIn(page, env.baseUrl, env.tokens.alice, '/repos');
+      const field = page.getByRole('textbox', { name: 'Repository' });
+      // alice-gh has no role on ghost-org and the App is not installed there: GitHub answers Not Found.
+      await field.fill('ghost-org/nothing');
+      await page.getByText('Will add ghost-org/nothing.').waitFor();
+      const answer = page.waitForResponse((response) => response.url().endsWith('/repositories/alice') && response.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Add' }).click();
+      expect((await answer).status()).toBe(422);
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      const text = await alert.innerText();
+      expect(text).toContain('No such repository on GitHub.');
+      expect(text).toContain('GitHub shows your GitHub account alice-gh no repository ghost-org/nothing: it does not exist, or it is private and the GitHub App is not installed on it');
+      expect(text).not.toMatch(/not an admin/);
+      expect(await alert.getByRole('link').count()).toBe(0);
+      expect(await page.getByText(/Will add/).count()).toBe(0);
+      expect(await field.inputValue()).toBe('ghost-org/nothing');
+      await screenshot(page, 'repositories-not-found');
+
+      // Editing the entry takes the refusal away and brings the check back.
+      await field.press('End');
+      await field.press('s');
+      await page.getByText('Will add ghost-org/nothings.').waitFor();
+      expect(await page.getByRole('alert').count()).toBe(0);
+
+      await field.fill('https://github.com/octo-org/hpc-app');
+      await page
+        .getByText(
+          `Recognised as a github.com link, but this installation expects repositories on ${host}, not github.com. If the repository is on ${host}, enter octo-org/hpc-app.`,
+        )
+        .waitFor();
+      expect(await page.getByText(/Not a GitHub repository/).count()).toBe(0);
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      await screenshot(page, 'repositories-github-com-link');
+    });
+
+    // repo-api, asked directly, refuses it in the same words and changes nothing.
+    const refused = await callApi(env, env.tokens.alice, 'POST', '/repositories/alice', { repositories: ['https://github.com/octo-org/hpc-app'] });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain(`it is a github.com link, but this installation expects repositories on ${host} (if the repository is there, enter octo-org/hpc-app)`);
+    const alices = await callApi(env, env.tokens.alice, 'GET', '/repositories/alice');
+    expect((alices.body as RepositoryList).repositories.map((entry) => entry.url)).toEqual([`${github.sim.url}/Octo-Org/hpc-app`]);
+  });
+
+    it('removes a repository after a confirmation', async () => {
     await withPage(async (page) => {
       await signIn(page, env.baseUrl, env.tokens.alice, '/repos');
       await repositoryItems(page).getByRole('link', { name: 'Octo-Org/hpc-app' }).waitFor();

@@ -92,7 +92,9 @@ export function describeListChangeError(error: unknown, context: { signedInAs: s
       };
     case 422:
       if (error.code === REPOSITORY_REFUSALS.notFound) {
-        return { title: 'No such repository on GitHub', message: `${error.message} Correct the name and add it again.`, retryable: false };
+        // repo-api already asks to check the name; saying it twice reads as two problems.
+        const next = /check the name/i.test(error.message) ? '' : ' Correct the name and add it again.';
+        return { title: 'No such repository on GitHub', message: `${error.message}${next}`, retryable: false };
       }
       return { title: 'Not saved', message: `${error.message}; nothing was changed.`, retryable: false };
     case 429:
