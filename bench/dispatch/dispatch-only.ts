@@ -24,6 +24,8 @@ export interface DispatchOnlyResult {
   launchesPerSecond: number;
   peakRssMb: number;
   rssGrowthMb: number;
+  /** This process's CPU (the dispatcher, the checks' polling) while draining, in seconds. */
+  cpuSeconds: number;
   gateway: { total: number; distinct: number; duplicated: number };
   jobs: LaunchedJobs;
   /** queued in BullMQ (before the clock) → launched. */
@@ -78,9 +80,11 @@ export async function runDispatchOnly(workload: Workload, concurrency: number): 
     const baselineRss = peakRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await dispatcher.start();
     await waitForLaunches(gatewayStandIn, workload.jobs);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     await dispatcher.close();
     await gateway.close();
@@ -97,6 +101,7 @@ export async function runDispatchOnly(workload: Workload, concurrency: number): 
       launchesPerSecond: workload.jobs / seconds,
       peakRssMb: peakRss / 1048576,
       rssGrowthMb: (peakRss - baselineRss) / 1048576,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       gateway: counts,
       jobs,
       backlogToLaunchedMs: jobs.sentToLaunchedMs,

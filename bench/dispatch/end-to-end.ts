@@ -15,7 +15,9 @@ import { deliveryHeaders, workflowJobPayload } from '@gha-slurm/core/testing/git
 import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testing/redis';
 import { startService, type RunningService } from '@gha-slurm/core/testing/service-process';
 import { startGatewayStandIn } from './gateway-stand-in.ts';
+import { startProfiledService } from './profiled-service.ts';
 import { readLaunchedJobs, type LaunchedJobs } from './launched-jobs.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 import { sampleRss } from './rss-sampler.ts';
 import { benchRepositories, connectRepositories, FIRST_JOB_ID, jobLabels, waitForLaunches, type Workload } from './workload.ts';
 
@@ -38,6 +40,8 @@ export interface EndToEndResult {
   /** First POST → last delivery answered. */
   intakeSeconds: number;
   notAccepted: number;
+  /** CPU time per service from the first POST to the last launch, in seconds (null: not readable). */
+  cpuSeconds: Record<string, number | null>;
   /** Peak VmRSS per service, in bytes (null: never read). */
   peakRss: Record<string, number | null>;
   gateway: { total: number; distinct: number; duplicated: number };
@@ -122,18 +126,18 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
       });
       services.push(broker);
     }
-    const dispatcher = await startService('dispatcher', {
-      env: {
-        ...common,
-        SLURM_GATEWAY_URL: gateway.url,
-        SLURM_GATEWAY_SECRET: secret(),
-        TOKEN_BROKER_URL: broker?.url ?? 'http://127.0.0.1:3002',
-        LAUNCH_SIGNING_KEY: launchKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        RUNNER_PROFILES: profilesFile,
-        ...(options.concurrency ? { DISPATCHER_CONCURRENCY: String(options.concurrency), LAUNCH_CONCURRENCY: String(options.concurrency) } : {}),
-        ...(options.cpuProfileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfileDir}` } : {}),
-      },
-    });
+    const dispatcherEnv = {
+      ...common,
+      SLURM_GATEWAY_URL: gateway.url,
+      SLURM_GATEWAY_SECRET: secret(),
+      TOKEN_BROKER_URL: broker?.url ?? 'http://127.0.0.1:3002',
+      LAUNCH_SIGNING_KEY: launchKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      RUNNER_PROFILES: profilesFile,
+      ...(options.concurrency ? { DISPATCHER_CONCURRENCY: String(options.concurrency), LAUNCH_CONCURRENCY: String(options.concurrency) } : {}),
+    };
+    const dispatcher = options.cpuProfileDir
+      ? await startProfiledService('dispatcher', dispatcherEnv, options.cpuProfileDir)
+      : await startService('dispatcher', { env: dispatcherEnv });
     services.push(dispatcher);
 
     // Bodies and signatures are made before the clock starts: the load generator only sends.
@@ -147,12 +151,19 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const pids: Record<string, number> = { 'webhook-ingest': ingest.process.pid!, dispatcher: dispatcher.process.pid!, 'gateway stand-in': gateway.pid };
     if (broker) pids['token-broker'] = broker.process.pid!;
     const sampler = sampleRss(pids);
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
     const startedAt = Date.now();
     const notAccepted = await sendAll(new URL('/webhook', ingest.url), deliveries, options.connections);
     const intakeSeconds = (Date.now() - startedAt) / 1000;
     if (notAccepted > 0) throw new Error(`${notAccepted} deliveries were not accepted (202) by webhook-ingest`);
     await waitForLaunches(gateway, workload.jobs);
     const peakRss = sampler.stop();
+    const cpuSeconds = Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => {
+        const [before, after] = [cpuBefore[name], processCpuSeconds(pid)];
+        return [name, before == null || after === null ? null : after - before];
+      }),
+    );
     const { lastAt } = await gateway.counts();
     const seconds = (lastAt! - startedAt) / 1000;
 
@@ -161,7 +172,7 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const counts = await gateway.counts();
     const jobIds = Array.from({ length: workload.jobs }, (_, i) => FIRST_JOB_ID + i);
     const jobs = await readLaunchedJobs(redis, prefix, jobIds);
-    return { seconds, launchesPerSecond: workload.jobs / seconds, intakeSeconds, notAccepted, peakRss, gateway: counts, jobs };
+    return { seconds, launchesPerSecond: workload.jobs / seconds, intakeSeconds, notAccepted, cpuSeconds, peakRss, gateway: counts, jobs };
   } finally {
     // The dispatcher writes its CPU profile as it exits on SIGTERM.
     await Promise.all(services.map((service) => service.stop()));

@@ -84,6 +84,10 @@ end to end (webhook-ingest -> dispatcher -> gateway stand-in, each its own proce
   exactly once                   ${once ? 'yes' : 'NO'}: ${result.gateway.total} gateway calls, ${result.gateway.distinct} distinct runners, ${result.jobs.launched} jobs launched
   load average                   ${loadBefore} before, ${loadAfter} after`);
   endToEndRow = { benchmark: BENCHMARK, figure: 'launches/s end to end', value: Math.round(rate), unit: '/s', goal: `>= ${LAUNCHES_GOAL}/s`, met: rate >= LAUNCHES_GOAL && once, notes };
+  console.log('  CPU per launch (each process, first webhook -> last launch; moves less with other load than launches/s):');
+  for (const [service, seconds] of Object.entries(result.cpuSeconds)) {
+    console.log(`    ${service.padEnd(18)} ${seconds === null ? 'not readable' : `${((seconds * 1000) / workload.jobs).toFixed(2)} ms (${seconds.toFixed(1)} s)`}`);
+  }
   console.log('  peak RSS under that load (VmRSS, sampled every 50 ms):');
   for (const [service, bytes] of Object.entries(result.peakRss)) {
     const idle = service === 'token-broker' ? ' (idle: no runner asks it for credentials here)' : '';
@@ -110,6 +114,7 @@ dispatch only (backlog queued in BullMQ first; one dispatcher in this process, c
   launches per second   ${Math.round(rate)}   (goal >= ${LAUNCHES_GOAL}: ${rate >= LAUNCHES_GOAL ? 'met' : 'NOT met'})
   queued -> launched    p50 ${percentile(result.jobs.queuedToLaunchedMs, 50)} ms, p99 ${percentile(result.jobs.queuedToLaunchedMs, 99)} ms (from the dispatcher taking the delivery)
   backlog -> launched   p50 ${percentile(result.backlogToLaunchedMs, 50)} ms, p99 ${percentile(result.backlogToLaunchedMs, 99)} ms (from the delivery being queued; all queued up front)
+  CPU per launch        ${((result.cpuSeconds * 1000) / workload.jobs).toFixed(2)} ms (${result.cpuSeconds.toFixed(1)} s, this process)
   peak RSS              ${Math.round(result.peakRssMb)} MB (+${Math.round(result.rssGrowthMb)} MB during the run; the benchmark's own process)
   exactly once          ${once ? 'yes' : 'NO'}: ${result.gateway.total} gateway calls, ${result.gateway.distinct} distinct runners, ${result.jobs.launched} jobs launched
   load average          ${loadBefore} before, ${loadAfter} after`);
