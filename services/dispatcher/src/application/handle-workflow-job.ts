@@ -123,17 +123,22 @@ async function decide(ctx: DispatcherContext, record: WorkflowJobRecord, log: Lo
     }
     return;
   }
-  await ensureLaunch(ctx, launching, log);
+  // The launch id was drawn just now and this delivery won the move: no record of it can exist yet.
+  await ensureLaunch(ctx, launching, log, { newLaunchId: true });
 }
 
-/** Makes sure the job's launch exists and, while it has not reached the gateway, is queued. */
-export async function ensureLaunch(ctx: DispatcherContext, record: WorkflowJobRecord, log: Logger): Promise<void> {
+/**
+ * Makes sure the job's launch exists and, while it has not reached the gateway, is queued.
+ * `newLaunchId`: the caller has just drawn the record's launch id, so there is nothing to read
+ * first (a create that finds a record anyway reads it, as without the hint).
+ */
+export async function ensureLaunch(ctx: DispatcherContext, record: WorkflowJobRecord, log: Logger, hint: { newLaunchId?: boolean } = {}): Promise<void> {
   const { launchId, profile: profileName, clusterUser, installationId } = record;
   if (!launchId || !profileName || !clusterUser || installationId === null) {
     throw new Error(`job ${record.workflowJobId} is launching without its launch details`);
   }
   const profile = ctx.profiles.profiles.find((candidate) => candidate.name === profileName);
-  let launch = await ctx.launches.get(launchId);
+  let launch = hint.newLaunchId ? null : await ctx.launches.get(launchId);
   if (!launch) {
     const fresh: Launch = {
       id: launchId,

@@ -41,7 +41,8 @@ async function noteOnJob(ctx: DispatcherContext, workflowJobId: number, kind: st
 export async function runLaunch(ctx: DispatcherContext, launchId: string, attempt: LaunchAttempt, log: Logger): Promise<LaunchRunOutcome> {
   const launch = await ctx.launches.get(launchId);
   if (!launch || launch.state !== 'pending') return { kind: 'done', outcome: 'already-handled' };
-  const job = await ctx.jobs.get(launch.forWorkflowJobId);
+  // Both reads only need the launch: one round trip's wait instead of two, on every launch.
+  const [job, ownerNow] = await Promise.all([ctx.jobs.get(launch.forWorkflowJobId), ctx.mapping.ownerOf(launch.repository)]);
   const holder = { launchId, repository: launch.repository, clusterUser: launch.clusterUser };
   const at = ctx.now().toISOString();
 
@@ -62,7 +63,7 @@ export async function runLaunch(ctx: DispatcherContext, launchId: string, attemp
 
   // The repository may have changed hands since the launch was made: never start a runner as
   // its former user (the broker would refuse it a token anyway); the job moves to the new one.
-  const owner = (await ctx.mapping.ownerOf(launch.repository))?.clusterUser ?? null;
+  const owner = ownerNow?.clusterUser ?? null;
   if (owner !== launch.clusterUser) {
     await cancelFormerOwnersLaunch(ctx, launch, owner, log);
     await moveJobToOwner(ctx, job, owner, log);
