@@ -118,7 +118,7 @@ export class DemandStore {
    *
    * `onGrant`: compare-and-set writes (`VersionedRecordStore.planUpdate`) made in the same
    * step when the launch is granted, all of them or none (`written` says which): the broker's
-   * record of the grant, so that a grant costs one round trip instead of three.
+   * record of the grant, written with its reservation instead of by a read-modify-write after it.
    */
   async tryGrant(pool: Pool, launchId: string, jti: string, markerTtlSeconds: number, onGrant: PlannedWrite[] = []): Promise<GrantDecision> {
     const writeKeys = onGrant.flatMap((write) => write.keys);
