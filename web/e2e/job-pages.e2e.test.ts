@@ -221,16 +221,32 @@ describe.skipIf(skip !== null)('job and launch pages in every state, in Chromium
     });
   }
 
+  /** The breadcrumb trail's labels; every crumb but the page itself is a link back. */
+  async function trail(page: Page): Promise<string[]> {
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
+    const labels = (await crumbs.getByRole('listitem').allInnerTexts()).map((text) => text.replace(/^\s*›\s*/, '').trim());
+    expect(await crumbs.getByRole('link').allInnerTexts()).toEqual(labels.slice(0, -1));
+    return labels;
+  }
+
+  /** Opens a job's page: its facts, once its way back reads `Jobs › <name>`. */
   async function openJob(page: Page, id: number, name: string) {
     await page.goto(`${env.baseUrl}/jobs/${id}`);
     await page.getByRole('heading', { name: `Job: ${name}`, exact: true }).waitFor();
-    return facts(page);
+    const shown = await facts(page);
+    expect(await trail(page)).toEqual(['Jobs', name]);
+    return shown;
   }
 
-  async function openLaunch(page: Page, id: string) {
+  /** Opens a launch's page: its facts, once its way back reads `Jobs › <the job it was made for> › Launch <id>`. */
+  async function openLaunch(page: Page, id: string, madeFor: string) {
     await page.goto(`${env.baseUrl}/launches/${id}`);
     await page.getByRole('heading', { name: `Launch ${id}`, exact: true }).waitFor();
-    return facts(page);
+    const shown = await facts(page);
+    expect(await trail(page)).toEqual(['Jobs', madeFor, `Launch ${id}`]);
+    // The main menu shows where the page sits: under Jobs.
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs', exact: true }).getAttribute('class')).toContain('active');
+    return shown;
   }
 
   const milestones = (page: Page) => page.getByRole('list', { name: 'Milestones' }).innerText();
@@ -241,10 +257,13 @@ describe.skipIf(skip !== null)('job and launch pages in every state, in Chromium
       await signIn(page, env.baseUrl, env.tokens.ops, '/jobs');
       const queued = await openJob(page, 5101, 'queued-job');
       expect(queued.State).toBe('Queued');
+      expect(queued.badgeClass).toContain('tag-neutral');
       expect(queued.Launch).toBe('none');
       expect(queued.Runner).toBe('none yet');
       expect(queued).not.toHaveProperty('Slurm');
+      expect(queued).not.toHaveProperty('Why');
       expect(await milestones(page)).toMatch(/Launched\s*not yet/);
+      await screenshot(page, 'job-queued');
 
       const waiting = await openJob(page, 5102, 'waiting-job');
       expect(waiting.State).toBe('Waiting in Slurm');
@@ -258,6 +277,8 @@ describe.skipIf(skip !== null)('job and launch pages in every state, in Chromium
       await page.getByRole('link', { name: 'slurmwait1', exact: true }).click();
       await page.getByRole('heading', { name: 'Launch slurmwait1', exact: true }).waitFor();
       const launchFacts = await facts(page);
+      expect(await trail(page)).toEqual(['Jobs', 'waiting-job', 'Launch slurmwait1']);
+      expect(launchFacts.badgeClass).toContain('tag-neutral');
       expect(launchFacts.Slurm).toBe('Slurm job 4711: waiting in Slurm: the partition is full (Resources)');
       expect(launchFacts.State).toBe('Submitted to Slurm');
       expect(await steps(page)).toContain('Waiting in the Slurm queue — waiting in Slurm: the partition is full (Resources)');
@@ -294,16 +315,27 @@ describe.skipIf(skip !== null)('job and launch pages in every state, in Chromium
       expect(running.Runner).toBe('slurm-running01');
       expect(running.Slurm).toBe('Slurm job 4712: running in Slurm on node07');
       expect(running).not.toHaveProperty('Why');
-      expect(await openLaunch(page, 'running01')).toMatchObject({ State: 'Running a job', Slurm: 'Slurm job 4712: running in Slurm on node07' });
+      // Every milestone up to running is reached (only Completed is still to come).
+      expect(await milestones(page)).not.toMatch(/(Queued|Launched|Token granted|Running)\s*(not yet|did not happen|not recorded)/);
+      expect(await milestones(page)).toMatch(/Completed\s*not yet/);
+      await screenshot(page, 'job-running');
+      const runningLaunch = await openLaunch(page, 'running01', 'running-job');
+      expect(runningLaunch).toMatchObject({ State: 'Running a job', Slurm: 'Slurm job 4712: running in Slurm on node07' });
+      expect(runningLaunch.badgeClass).toContain('tag-active');
+      // Its runner took its own job: nothing on the page speaks of another job.
+      expect(await steps(page)).not.toMatch(/another/);
 
       const completed = await openJob(page, 5104, 'completed-job');
       expect(completed.State).toBe('Completed: success');
       expect(completed.badgeClass).toContain('tag-ok');
       expect(completed.Slurm).toBe('Slurm job 4713: ended in Slurm, exit code 0');
       expect(await milestones(page)).not.toMatch(/not yet|did not happen|not recorded/);
-      const done = await openLaunch(page, 'done0001');
+      await screenshot(page, 'job-completed');
+      const done = await openLaunch(page, 'done0001', 'completed-job');
       expect(done.State).toBe('Completed');
       expect(done.badgeClass).toContain('tag-ok');
+      expect(done.Slurm).toBe('Slurm job 4713: ended in Slurm, exit code 0');
+      await screenshot(page, 'launch-completed');
     });
   });
 
@@ -320,7 +352,7 @@ describe.skipIf(skip !== null)('job and launch pages in every state, in Chromium
       expect(reached).toMatch(/Token granted\s*did not happen/);
       expect(reached).toMatch(/Running\s*did not happen/);
       expect(await page.getByRole('region', { name: 'Timeline' }).innerText()).toContain('Slurm job cancelled — its job no longer needs a runner');
-      const launchPage = await openLaunch(page, 'cancel01');
+      const launchPage = await openLaunch(page, 'cancel01', 'cancelled-job');
       expect(launchPage.Slurm).toBe('Slurm job 4714: cancelled in Slurm');
       expect(await steps(page)).toContain('Slurm job cancelled — its job no longer needs a runner');
     });
@@ -349,12 +381,14 @@ describe.skipIf(skip !== null)('job and launch pages in every state, in Chromium
       expect(reached).not.toContain('not yet');
       await screenshot(page, 'job-swapped');
 
-      const own = await openLaunch(page, 'swapA001');
+      const own = await openLaunch(page, 'swapA001', 'swapped-job');
       expect(own.State).toBe('Refused');
       expect(own.badgeClass).toContain('tag-warn');
       expect(await steps(page)).toContain('Its job was taken by another runner — job 5106 was taken by slurm-swapB001');
+      expect(await steps(page)).not.toContain('took another job');
+      await screenshot(page, 'launch-swapped');
 
-      const other = await openLaunch(page, 'swapB001');
+      const other = await openLaunch(page, 'swapB001', 'other-job');
       expect(other['Made for job']).toBe('other-job');
       expect(other['Its runner took']).toMatch(/^job 5106/);
       await page.getByRole('link', { name: 'job 5106' }).click();
@@ -371,7 +405,7 @@ describe.skipIf(skip !== null)('job and launch pages in every state, in Chromium
       expect(dead.Why).toContain('the cluster gateway kept failing, so no runner was started (gateway answered 503 Service Unavailable)');
       expect(dead.Launch).toMatch(/^dead0001\s+Failed \(dead-lettered\)$/);
       await page.getByRole('button', { name: /Retry/ }).first().waitFor();
-      const launchPage = await openLaunch(page, 'dead0001');
+      const launchPage = await openLaunch(page, 'dead0001', 'dead-job');
       expect(launchPage.State).toBe('Failed (dead-lettered)');
       expect(launchPage.badgeClass).toContain('tag-bad');
       expect(launchPage['Last error']).toBe('gateway answered 503 Service Unavailable');

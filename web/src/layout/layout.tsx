@@ -45,7 +45,10 @@ export function Layout({ children }: { children: ReactNode }) {
               <NavLink to="/repos">My repositories</NavLink>
             </li>
             <li>
-              <NavLink to="/jobs">Jobs</NavLink>
+              {/* A launch's page sits under Jobs (its breadcrumbs begin there), so Jobs stays lit on it. */}
+              <NavLink to="/jobs" className={({ isActive }) => (isActive || location.pathname.startsWith('/launches/') ? 'active' : undefined)}>
+                Jobs
+              </NavLink>
             </li>
             {me.admin && (
               <>
