@@ -38,7 +38,10 @@ export async function runDispatchOnly(workload: Workload, concurrency: number): 
   const redis = new Redis(url, { maxRetriesPerRequest: 3 });
   const workerRedis = new Redis(url, { maxRetriesPerRequest: null });
   const gatewayStandIn = await startGatewayStandIn();
-  const queue = new Queue<GithubEventJob>(QUEUE_NAMES.githubEvents, { connection: redis, prefix });
+  // As webhook-ingest, the backlog's producer has a connection of its own: BullMQ's scripts
+  // defined on the dispatcher's store connection would make each of its MULTIs dearer.
+  const producerRedis = new Redis(url, { maxRetriesPerRequest: 3 });
+  const queue = new Queue<GithubEventJob>(QUEUE_NAMES.githubEvents, { connection: producerRedis, prefix });
 
   try {
     const repositories = benchRepositories(workload);
@@ -111,6 +114,7 @@ export async function runDispatchOnly(workload: Workload, concurrency: number): 
     await gatewayStandIn.stop();
     await deletePrefix(redis, prefix);
     redis.disconnect();
+    producerRedis.disconnect();
     workerRedis.disconnect();
   }
 }
