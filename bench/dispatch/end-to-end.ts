@@ -18,7 +18,7 @@ import { startGatewayStandIn } from './gateway-stand-in.ts';
 import { startProfiledService } from './profiled-service.ts';
 import { readLaunchedJobs, type LaunchedJobs } from './launched-jobs.ts';
 import { processCpuSeconds } from './process-cpu.ts';
-import { sampleRss } from './rss-sampler.ts';
+import { sampleRss, type RssPeaks } from './rss-sampler.ts';
 import { benchRepositories, connectRepositories, FIRST_JOB_ID, jobLabels, waitForLaunches, type Workload } from './workload.ts';
 
 export interface EndToEndOptions {
@@ -42,8 +42,8 @@ export interface EndToEndResult {
   notAccepted: number;
   /** CPU time per service from the first POST to the last launch, in seconds (null: not readable). */
   cpuSeconds: Record<string, number | null>;
-  /** Peak VmRSS per service, in bytes (null: never read). */
-  peakRss: Record<string, number | null>;
+  /** Peak VmRSS per service, and VmRSS before the load, in bytes (null: never read). */
+  rss: RssPeaks;
   gateway: { total: number; distinct: number; duplicated: number };
   jobs: LaunchedJobs;
 }
@@ -157,7 +157,7 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const intakeSeconds = (Date.now() - startedAt) / 1000;
     if (notAccepted > 0) throw new Error(`${notAccepted} deliveries were not accepted (202) by webhook-ingest`);
     await waitForLaunches(gateway, workload.jobs);
-    const peakRss = sampler.stop();
+    const rss = sampler.stop();
     const cpuSeconds = Object.fromEntries(
       Object.entries(pids).map(([name, pid]) => {
         const [before, after] = [cpuBefore[name], processCpuSeconds(pid)];
@@ -172,7 +172,7 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const counts = await gateway.counts();
     const jobIds = Array.from({ length: workload.jobs }, (_, i) => FIRST_JOB_ID + i);
     const jobs = await readLaunchedJobs(redis, prefix, jobIds);
-    return { seconds, launchesPerSecond: workload.jobs / seconds, intakeSeconds, notAccepted, cpuSeconds, peakRss, gateway: counts, jobs };
+    return { seconds, launchesPerSecond: workload.jobs / seconds, intakeSeconds, notAccepted, cpuSeconds, rss, gateway: counts, jobs };
   } finally {
     // The dispatcher writes its CPU profile as it exits on SIGTERM.
     await Promise.all(services.map((service) => service.stop()));

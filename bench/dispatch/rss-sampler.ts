@@ -15,9 +15,15 @@ function rssBytes(pid: number): number | null {
   }
 }
 
-export interface RssSampler {
+export interface RssPeaks {
   /** Peak VmRSS seen per name, in bytes; null when the process could never be read. */
-  stop(): Record<string, number | null>;
+  peak: Record<string, number | null>;
+  /** VmRSS per name when sampling began (before the load), to tell growth from footprint. */
+  atStart: Record<string, number | null>;
+}
+
+export interface RssSampler {
+  stop(): RssPeaks;
 }
 
 export function sampleRss(pids: Record<string, number>, everyMs = 50): RssSampler {
@@ -29,12 +35,13 @@ export function sampleRss(pids: Record<string, number>, everyMs = 50): RssSample
     }
   };
   sample();
+  const atStart = { ...peaks };
   const timer = setInterval(sample, everyMs);
   return {
     stop() {
       clearInterval(timer);
       sample();
-      return { ...peaks };
+      return { peak: { ...peaks }, atStart };
     },
   };
 }
