@@ -11,6 +11,10 @@ import { createLaunchSigner } from '@gha-slurm/core/launch-token';
 import { APP_ROUTES, RUNNER_ROUTES } from '@gha-slurm/github-sim/github-sim';
 import { parseRepositoryName } from '@gha-slurm/core/domain/repository-name';
 import { RepositoryMappingStore } from '@gha-slurm/core/stores/repository-mapping.store';
+import { DemandStore, type GrantDecision, type Pool } from '@gha-slurm/core/stores/demand.store';
+import type { PlannedWrite } from '@gha-slurm/core/stores/versioned-record.store';
+import { createLogger } from '@gha-slurm/core/logger';
+import { RedisGrantLedger } from '../src/adapters/redis-grant-ledger.ts';
 import { ed25519, startHarness, type Harness } from './support/broker-harness.ts';
 
 const REPO = 'octo/hpc';
@@ -70,6 +74,32 @@ test('with the registration token at hand, GitHub is not asked and the grant lan
   await h.jobTaken(taken.jobId, 'someone-elses-runner');
   assert.equal((await h.post('/gha/runner', taken.token)).json().reason, 'taken-by-another-runner');
   assert.equal(h.sim.calls.count(), githubCalls, 'still no GitHub call');
+});
+
+test('a job record written between the read and the grant: granted, recorded once the ordinary way, and the other write kept', async () => {
+  const { claims, launch, jobId } = await h.launch();
+  // The dispatcher writes the job just after the ledger read it.
+  class WriterInBetween extends DemandStore {
+    override async tryGrant(pool: Pool, launchId: string, jti: string, ttl: number, onGrant: PlannedWrite[] = []): Promise<GrantDecision> {
+      await h.jobs.update(jobId, (job) => ({ ...job, runnerName: 'written-meanwhile' }));
+      return super.tryGrant(pool, launchId, jti, ttl, onGrant);
+    }
+  }
+  const ledger = new RedisGrantLedger({
+    demand: new WriterInBetween(h.redis, h.prefix),
+    launches: h.launches,
+    jobs: h.jobs,
+    logger: createLogger({ name: 'token-broker-test', level: 'silent' }),
+  });
+  const decision = await ledger.reserveAndRecord(claims, { outcome: 'granted', credential: 'registration-token', detail: 'registration token' });
+  assert.deepEqual(decision, { kind: 'granted' });
+  const job = await h.jobs.get(jobId);
+  assert.equal(job?.runnerName, 'written-meanwhile');
+  assert.deepEqual(job?.events.map((event) => event.kind), ['token-granted']);
+  const recorded = await h.launches.get(launch.id);
+  assert.equal(recorded?.state, 'granted');
+  assert.deepEqual(recorded?.events.map((event) => event.kind), ['created', 'gateway-accepted', 'token-granted']);
+  assert.deepEqual(await ledger.reserveAndRecord(claims, { outcome: 'granted', credential: 'registration-token', detail: 'again' }), { kind: 'already-granted' });
 });
 
 test('the token is accepted raw (the gateway script) and as Bearer', async () => {
