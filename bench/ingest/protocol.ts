@@ -1,6 +1,10 @@
 /** Messages between `run.ts` and the target servers it forks (`target-server.ts`). */
 
-export type TargetName = 'bare' | 'ingest';
+/**
+ * `naive` (only with `--naive`) is the ingest with one BullMQ `add` per request instead of the
+ * batching enqueuer: the design the issue compares against.
+ */
+export type TargetName = 'bare' | 'ingest' | 'naive';
 
 export interface ServerUsage {
   /** CPU time the server process has used so far, in microseconds. */

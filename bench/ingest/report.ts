@@ -4,6 +4,7 @@
 import type { LoadPhaseResult } from './load-phase.ts';
 import type { QueueCheck } from './queue-check.ts';
 import type { BatchStats, TargetName } from './protocol.ts';
+import { figure, type BenchFigure } from '../figures.ts';
 
 /** The intake goals: absolute throughput, and the cost of the real path over a bare verify. */
 export const GOALS = {
@@ -39,6 +40,8 @@ export interface TargetFigures extends Omit<LoadPhaseResult, 'title' | 'accepted
 export interface Ratios {
   /** ingest 2xx/s over bare 2xx/s. */
   throughput: number;
+  /** naive (one BullMQ add per request) 2xx/s over bare 2xx/s, when `--naive` measured it. */
+  naiveThroughput?: number;
   /** ingest p99 over bare p99. */
   p99: number;
   /**
@@ -52,6 +55,7 @@ export interface RoundFigures {
   round: number;
   bare: TargetFigures;
   ingest: TargetFigures;
+  naive?: TargetFigures;
   ratios: Ratios;
 }
 
@@ -67,7 +71,9 @@ export interface BenchReport {
   settings: { connections: number; warmupSeconds: number; durationSeconds: number; rounds: number; bodyBytes: number; logLevel: string };
   /** Each round's figures; `targets` and `ratios` below are their medians (the round itself when there is one). */
   rounds: RoundFigures[];
-  targets: Record<TargetName, TargetFigures>;
+  targets: { bare: TargetFigures; ingest: TargetFigures; naive?: TargetFigures };
+  /** The 1, 5 and 15 minute load averages when the run started and when it ended. */
+  loadAverage: { start: number[]; end: number[] };
   ratios: Ratios;
   goals: GoalResult[];
   /** Whether other processes took more than DISTURBED_CORES during a measurement: the goals are then not conclusive. */
@@ -75,9 +81,10 @@ export interface BenchReport {
   queueCheck: QueueCheck;
 }
 
-export function ratiosOf(bare: TargetFigures, ingest: TargetFigures): Ratios {
+export function ratiosOf(bare: TargetFigures, ingest: TargetFigures, naive?: TargetFigures): Ratios {
   return {
     throughput: ingest.acceptedPerSecond / bare.acceptedPerSecond,
+    ...(naive ? { naiveThroughput: naive.acceptedPerSecond / bare.acceptedPerSecond } : {}),
     p99: ingest.latencyMs.p99 / bare.latencyMs.p99,
     cpuPerRequest: ingest.serverCpuMicrosPerRequest / bare.serverCpuMicrosPerRequest,
   };
@@ -152,8 +159,10 @@ export function combineRounds(rounds: TargetFigures[]): TargetFigures {
 
 /** Ratios over several rounds: the median of each round's ratio (each pair ran minutes apart at most). */
 export function combineRatios(rounds: RoundFigures[]): Ratios {
+  const naive = rounds.flatMap((round) => (round.ratios.naiveThroughput === undefined ? [] : [round.ratios.naiveThroughput]));
   return {
     throughput: median(rounds.map((round) => round.ratios.throughput)),
+    ...(naive.length > 0 ? { naiveThroughput: median(naive) } : {}),
     p99: median(rounds.map((round) => round.ratios.p99)),
     cpuPerRequest: median(rounds.map((round) => round.ratios.cpuPerRequest)),
   };
@@ -211,7 +220,7 @@ export const DISTURBED_CORES = 0.15;
 
 function disturbedMeasurements(rounds: RoundFigures[]): string[] {
   return rounds.flatMap((round) =>
-    [round.bare, round.ingest]
+    [round.bare, round.ingest, ...(round.naive ? [round.naive] : [])]
       .filter((figures) => (figures.otherCpuCores ?? 0) > DISTURBED_CORES || (figures.stealCpuCores ?? 0) > DISTURBED_CORES)
       .map((figures) => `${figures.target}${rounds.length > 1 ? ` #${round.round}` : ''}`),
   );
@@ -233,20 +242,27 @@ function disturbance(rounds: RoundFigures[]): string[] {
 
 export function formatReport(report: BenchReport): string {
   const { settings, machine, queueCheck: check, rounds } = report;
-  const { bare, ingest } = report.targets;
+  const { bare, ingest, naive } = report.targets;
   const several = rounds.length > 1;
   const rows = several
     ? [
-        ...rounds.flatMap((round) => [row(`bare #${round.round}`, round.bare), row(`ingest #${round.round}`, round.ingest)]),
+        ...rounds.flatMap((round) => [
+          row(`bare #${round.round}`, round.bare),
+          row(`ingest #${round.round}`, round.ingest),
+          ...(round.naive ? [row(`naive #${round.round}`, round.naive)] : []),
+        ]),
         row('bare median', bare),
         row('ingest median', ingest),
+        ...(naive ? [row('naive median', naive)] : []),
       ]
-    : [row('bare', bare), row('ingest', ingest)];
+    : [row('bare', bare), row('ingest', ingest), ...(naive ? [row('naive', naive)] : [])];
+  const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
   const lines = [
     '',
     `webhook intake benchmark: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up, ${settings.durationSeconds} s measured` +
       `${several ? `, ${settings.rounds} rounds` : ''}, signed workflow_job "queued" body of ${settings.bodyBytes} bytes, ingest log level ${settings.logLevel}`,
     `${machine.cpus} CPU(s) ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redisVersion}; load generator, servers and Redis share these CPUs`,
+    `load average (1, 5, 15 min): ${load(report.loadAverage.start)} at the start, ${load(report.loadAverage.end)} at the end`,
     '',
     table(
       ['target', 'req/s', '2xx/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'server CPU', 'CPU µs/req', 'Redis CPU', 'loadgen CPU', 'other CPU', 'peak RSS'],
@@ -263,6 +279,9 @@ export function formatReport(report: BenchReport): string {
       : []),
     `ingest/bare${several ? ' (median of the rounds)' : ''}: throughput ${report.ratios.throughput.toFixed(2)}x, p99 ${report.ratios.p99.toFixed(2)}x, ` +
       `server CPU per request ${report.ratios.cpuPerRequest.toFixed(1)}x`,
+    ...(report.ratios.naiveThroughput !== undefined
+      ? [`naive (one BullMQ add per request)/bare: throughput ${report.ratios.naiveThroughput.toFixed(2)}x`]
+      : []),
     ...(ingest.batches
       ? [`ingest Redis writes: ${ingest.batches.count} batches, mean ${ingest.batches.meanSize.toFixed(1)} deliveries, largest ${ingest.batches.largest}`]
       : []),
@@ -280,4 +299,56 @@ export function formatReport(report: BenchReport): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** The run in bench/figures.ts's shape, for `--json` and `npm run bench`'s table. */
+export function benchFigures(report: BenchReport): BenchFigure[] {
+  const { bare, ingest, naive } = report.targets;
+  const [floorGoal, ratioGoal, p99Goal] = report.goals;
+  const notes =
+    `load average ${report.loadAverage.start[0]!.toFixed(2)} at the start, ${report.loadAverage.end[0]!.toFixed(2)} at the end; ` +
+    `other CPU ${(ingest.otherCpuCores ?? 0).toFixed(2)} cores during ingest; ` +
+    `server CPU per delivery ${ingest.serverCpuMicrosPerRequest.toFixed(0)} µs, bare ${bare.serverCpuMicrosPerRequest.toFixed(0)} µs` +
+    `${report.disturbed ? '; DISTURBED by other work' : ''}${report.rounds.length > 1 ? `; medians of ${report.rounds.length} rounds` : ''}`;
+  const bareRate = { name: 'bare route/s', value: bare.acceptedPerSecond };
+  return [
+    figure({
+      benchmark: 'ingest',
+      figure: 'verified deliveries/s',
+      value: ingest.acceptedPerSecond,
+      unit: '/s',
+      baseline: bareRate,
+      goal: `>= ${GOALS.minThroughputRatio}x and >= ${GOALS.minAcceptedPerSecond}/s`,
+      met: Boolean(floorGoal?.met && ratioGoal?.met),
+      notes,
+    }),
+    figure({
+      benchmark: 'ingest',
+      figure: 'p99 latency',
+      value: ingest.latencyMs.p99,
+      unit: 'ms',
+      baseline: { name: 'bare route p99', value: bare.latencyMs.p99 },
+      goal: `<= ${GOALS.maxP99Ratio}x bare`,
+      met: Boolean(p99Goal?.met),
+      notes,
+    }),
+    ...(naive
+      ? [
+          {
+            // No goal of its own: a comparison, so neither met nor missed.
+            ...figure({
+              benchmark: 'ingest',
+              figure: 'naive one-add-per-request deliveries/s',
+              value: naive.acceptedPerSecond,
+              unit: '/s',
+              baseline: bareRate,
+              goal: '(comparison only)',
+              met: true,
+              notes: `the ingest with one BullMQ add per request instead of batches; ${notes}`,
+            }),
+            met: null,
+          },
+        ]
+      : []),
+  ];
 }

@@ -14,10 +14,13 @@
  *   --profile          write a V8 CPU profile of each server to bench/results/profiles/
  *                      (open it in Chrome DevTools; profiling slows the servers, so the
  *                      figures of such a run are not comparable)
+ *   --profile-dir <d>  the same, into <d>/<target>/
+ *   --json <file>      also write the figures in bench/figures.ts's shape to <file>
+ *   --naive            also measure the ingest with one BullMQ add per request (no batching)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,6 +32,7 @@ import { runLoadPhase, type LoadPhaseResult } from './load-phase.ts';
 import { machineCpuTimes } from './machine-load.ts';
 import { checkQueue } from './queue-check.ts';
 import {
+  benchFigures,
   combineRatios,
   combineRounds,
   evaluateGoals,
@@ -40,6 +44,7 @@ import {
   type TargetFigures,
 } from './report.ts';
 import { TargetProcess } from './target-process.ts';
+import { writeFigures } from '../figures.ts';
 import type { TargetName } from './protocol.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
@@ -54,6 +59,9 @@ function readSettings() {
       'log-level': { type: 'string' },
       'fail-on-goals': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'profile-dir': { type: 'string' },
+      json: { type: 'string' },
+      naive: { type: 'boolean', default: false },
     },
   });
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {
@@ -68,7 +76,10 @@ function readSettings() {
     rounds: Math.round(number('--rounds / BENCH_ROUNDS', values.rounds ?? process.env.BENCH_ROUNDS, 1, 1)),
     logLevel: values['log-level'] ?? process.env.BENCH_LOG_LEVEL ?? 'info',
     failOnGoals: values['fail-on-goals'] ?? false,
-    profile: values.profile ?? false,
+    // A folder outside the checkout keeps large profiles away from the working tree.
+    profileDir: values['profile-dir'] ?? (values.profile ? `${RESULTS_DIR}profiles` : undefined),
+    json: values.json,
+    naive: values.naive ?? false,
   };
 }
 
@@ -116,7 +127,7 @@ async function measureTarget(
     redisUrl: redis.url,
     prefix: redis.prefix,
     logLevel: settings.logLevel,
-    ...(settings.profile ? { cpuProfileDir: `${RESULTS_DIR}profiles` } : {}),
+    ...(settings.profileDir ? { cpuProfileDir: settings.profileDir } : {}),
   });
   running = server;
   const phases: LoadPhaseResult[] = [];
@@ -204,6 +215,7 @@ async function measureTarget(
 async function main(): Promise<number> {
   const settings = readSettings();
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg();
   const secret = `bench-${randomBytes(24).toString('hex')}`;
   // GitHub's own example of a queued job, as a repository mapped to the cluster would send it.
   const payload = workflowJobPayload({
@@ -245,20 +257,33 @@ async function main(): Promise<number> {
     for (let round = 1; round <= settings.rounds; round++) {
       if (settings.rounds > 1) progress(`round ${round} of ${settings.rounds}`);
       // Alternating the order keeps a slow drift of the machine from favouring one target.
-      const order: TargetName[] = round % 2 === 1 ? ['bare', 'ingest'] : ['ingest', 'bare'];
+      const targets: TargetName[] = settings.naive ? ['bare', 'ingest', 'naive'] : ['bare', 'ingest'];
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
       const runs: Partial<Record<TargetName, TargetRun>> = {};
       for (const name of order) runs[name] = await measureTarget(name, settings, delivery, { url: redisUrl, prefix, admin });
       const bare = runs.bare!.figures;
       const ingest = runs.ingest!;
-      acceptedDeliveryIds = acceptedDeliveryIds.concat(ingest.acceptedDeliveryIds);
-      unansweredDeliveryIds = unansweredDeliveryIds.concat(ingest.unansweredDeliveryIds);
-      rounds.push({ round, bare, ingest: ingest.figures, ratios: ratiosOf(bare, ingest.figures) });
+      const naive = runs.naive;
+      // Both queueing targets write under the prefix: the queue check covers their answers together.
+      for (const queued of naive ? [ingest, naive] : [ingest]) {
+        acceptedDeliveryIds = acceptedDeliveryIds.concat(queued.acceptedDeliveryIds);
+        unansweredDeliveryIds = unansweredDeliveryIds.concat(queued.unansweredDeliveryIds);
+      }
+      rounds.push({
+        round,
+        bare,
+        ingest: ingest.figures,
+        ...(naive ? { naive: naive.figures } : {}),
+        ratios: ratiosOf(bare, ingest.figures, naive?.figures),
+      });
     }
     progress('checking the queue against the answers');
     const queueCheck = await checkQueue(admin, prefix, acceptedDeliveryIds, unansweredDeliveryIds);
+    const naiveRounds = rounds.flatMap((round) => (round.naive ? [round.naive] : []));
     const targets = {
       bare: combineRounds(rounds.map((round) => round.bare)),
       ingest: combineRounds(rounds.map((round) => round.ingest)),
+      ...(naiveRounds.length > 0 ? { naive: combineRounds(naiveRounds) } : {}),
     };
     const ratios = settings.rounds > 1 ? combineRatios(rounds) : rounds[0]!.ratios;
     const goals = evaluateGoals(targets.ingest, ratios);
@@ -286,6 +311,7 @@ async function main(): Promise<number> {
       goals,
       disturbed: isDisturbed(rounds),
       queueCheck,
+      loadAverage: { start: loadAtStart, end: loadavg() },
     };
 
     process.stdout.write(formatReport(report));
@@ -294,6 +320,7 @@ async function main(): Promise<number> {
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`figures written to bench/results/${file.slice(RESULTS_DIR.length)}; the last line is the same JSON\n`);
     process.stdout.write(`${JSON.stringify(report)}\n`);
+    writeFigures(settings.json, benchFigures(report));
 
     if (!queueCheck.consistent) return 1;
     if (settings.failOnGoals && goals.some((goal) => !goal.met)) return 2;

@@ -5,8 +5,10 @@
  * - `ingest`: webhook-ingest composed as `services/webhook-ingest/src/main.ts` composes it
  *   (logger, metrics registry, producer Redis connection, BullMQ queue, BatchingEnqueuer,
  *   `buildIngestApp`), against the Redis and prefix the parent chose;
- * - `bare`: a Fastify route that reads the raw body, checks the signature with
- *   `@octokit/webhooks` and answers 202: the floor any intake that verifies signatures pays.
+ * - `bare`: a Fastify route that reads the raw body, checks the signature with the same
+ *   check as the ingest, parses the JSON and answers 202 (the baseline the issue defines):
+ *   the floor any intake that verifies and reads deliveries pays;
+ * - `naive`: the ingest with one BullMQ `add` per request instead of the BatchingEnqueuer.
  *
  * It talks to the parent over the IPC channel: `ready` with the port, `usage` (CPU time and
  * peak RSS) on request, `stopped` once closed. It exits when the parent goes away.
@@ -14,14 +16,14 @@
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Webhooks } from '@octokit/webhooks';
 import { Histogram } from 'prom-client';
 import { createLogger } from '@gha-slurm/core/logger';
 import { createMetricsRegistry } from '@gha-slurm/core/metrics';
-import { QUEUE_NAMES } from '@gha-slurm/core/queues';
+import { deliveryJobId, GITHUB_EVENT_JOB_OPTIONS, QUEUE_NAMES } from '@gha-slurm/core/queues';
 import { createRedis, waitForRedis } from '@gha-slurm/core/redis';
 import { buildIngestApp } from '../../services/webhook-ingest/src/app.ts';
-import { BatchingEnqueuer } from '../../services/webhook-ingest/src/adapters/batching-enqueuer.ts';
+import { BatchingEnqueuer, type EventQueue } from '../../services/webhook-ingest/src/adapters/batching-enqueuer.ts';
+import { webhookSignatureVerifier } from '../../services/webhook-ingest/src/domain/webhook-signature.ts';
 import type { BatchStats, ParentMessage, ServerMessage, ServerUsage, TargetName } from './protocol.ts';
 
 function required(name: string): string {
@@ -57,19 +59,35 @@ interface Target {
 }
 
 async function bare(): Promise<Target> {
-  const webhooks = new Webhooks({ secret });
+  const verifySignature = webhookSignatureVerifier(secret);
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES });
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.post('/webhook', async (request, reply) => {
     const raw = request.body as Buffer;
     const signature = request.headers['x-hub-signature-256'];
-    const verified = typeof signature === 'string' && (await webhooks.verify(raw.toString('utf8'), signature));
-    return verified ? reply.code(202).send({ ok: true }) : reply.code(401).send({ ok: false });
+    if (typeof signature !== 'string' || !verifySignature(raw, signature)) return reply.code(401).send({ ok: false });
+    try {
+      JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reply.code(400).send({ ok: false });
+    }
+    return reply.code(202).send({ ok: true });
   });
   return { app, release: async () => {} };
 }
 
-async function ingest(): Promise<Target> {
+/** One `add` (one Redis round trip) per delivery: what the batching enqueuer is measured against. */
+function oneAddPerRequest(queue: Queue, isConnected: () => boolean): EventQueue {
+  return {
+    async enqueue(job) {
+      if (!isConnected()) throw new Error('Redis is not connected');
+      await queue.add(job.event, job, { ...GITHUB_EVENT_JOB_OPTIONS, jobId: deliveryJobId(job.deliveryId) });
+    },
+    async close() {},
+  };
+}
+
+async function ingest(batching: boolean): Promise<Target> {
   const redisUrl = required('BENCH_REDIS_URL');
   const prefix = required('BENCH_PREFIX');
   // The service's own default level is `info`; the log goes wherever the parent points stdout.
@@ -88,15 +106,18 @@ async function ingest(): Promise<Target> {
     registers: [registry],
   });
   const batches = { count: 0, deliveries: 0, largest: 0 };
-  const enqueuer = new BatchingEnqueuer(queue, {
-    isConnected: () => redis.status === 'ready',
-    onBatch: (size) => {
-      batchSizes.observe(size);
-      batches.count += 1;
-      batches.deliveries += size;
-      batches.largest = Math.max(batches.largest, size);
-    },
-  });
+  const isConnected = () => redis.status === 'ready';
+  const enqueuer = batching
+    ? new BatchingEnqueuer(queue, {
+        isConnected,
+        onBatch: (size) => {
+          batchSizes.observe(size);
+          batches.count += 1;
+          batches.deliveries += size;
+          batches.largest = Math.max(batches.largest, size);
+        },
+      })
+    : oneAddPerRequest(queue, isConnected);
   const app = await buildIngestApp({
     webhookSecret: secret,
     bodyLimitBytes: BODY_LIMIT_BYTES,
@@ -107,7 +128,7 @@ async function ingest(): Promise<Target> {
   });
   return {
     app,
-    batches,
+    ...(batching ? { batches } : {}),
     release: async () => {
       await enqueuer.close();
       await queue.close();
@@ -117,9 +138,10 @@ async function ingest(): Promise<Target> {
 }
 
 async function build(): Promise<Target> {
-  if (target === 'ingest') return ingest();
+  if (target === 'ingest') return ingest(true);
+  if (target === 'naive') return ingest(false);
   if (target === 'bare') return bare();
-  throw new Error(`target-server: unknown BENCH_TARGET "${target}" (bare or ingest)`);
+  throw new Error(`target-server: unknown BENCH_TARGET "${target}" (bare, ingest or naive)`);
 }
 
 const running = await build();
