@@ -199,6 +199,12 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
       await signIn(page, env.baseUrl, env.tokens.ops, '/overview');
       await page.locator('figure.chart svg.bars rect.bar').last().waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      // The activity chart opens at its newest hour (the run's columns), not at empty hours a day ago.
+      const activity = page.locator('figure.chart', { has: page.locator('svg.columns') });
+      const frame = (await activity.locator('.chart-scroll').boundingBox())!;
+      const newest = (await activity.locator('rect.bar').last().boundingBox())!;
+      expect(newest.x).toBeGreaterThanOrEqual(frame.x);
+      expect(newest.x + newest.width).toBeLessThanOrEqual(frame.x + frame.width);
       await screenshot(page, 'phone-overview');
     }, { width: 390, height: 844 });
 

@@ -6,6 +6,8 @@
  * repo-api's Content-Security-Policy forbids. Each chart carries its figures as a table for
  * screen readers (and a summary as its accessible name).
  */
+import { useLayoutEffect, useRef } from 'react';
+
 export interface Series {
   name: string;
 }
@@ -95,46 +97,55 @@ export function ColumnChart({
   const barWidth = Math.max(1, (groupWidth * 0.8) / Math.max(1, series.length));
   const y = (value: number) => top + plotHeight - (value / max) * plotHeight;
   const ticks = [0, max / 2, max];
+  // On a screen narrower than the chart it scrolls sideways; the newest hours are what is asked
+  // about, so it opens at its right end rather than at the oldest (mostly empty) hours.
+  const frame = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const box = frame.current;
+    if (box) box.scrollLeft = box.scrollWidth;
+  }, [points.length]);
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
       <Legend series={series} />
-      <svg className="columns" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
-        {ticks.map((tick) => (
-          <g key={tick} className="chart-grid">
-            <line x1={left} x2={width} y1={y(tick)} y2={y(tick)} />
-            <text x={left - 6} y={y(tick)} textAnchor="end" dominantBaseline="middle">
-              {Number.isInteger(tick) ? tick : tick.toFixed(1)}
-            </text>
-          </g>
-        ))}
-        {points.map((point, index) => {
-          const x0 = left + index * groupWidth + groupWidth * 0.1;
-          return (
-            <g key={`${point.label}-${index}`}>
-              {point.values.map((value, seriesIndex) => (
-                <rect
-                  key={seriesIndex}
-                  className={`bar series-${seriesIndex}`}
-                  data-series={series[seriesIndex]?.name}
-                  data-value={value}
-                  x={x0 + seriesIndex * barWidth}
-                  y={y(value)}
-                  width={barWidth}
-                  height={Math.max(0, top + plotHeight - y(value))}
-                >
-                  <title>{`${point.label}: ${value} ${series[seriesIndex]?.name ?? ''}`.trim()}</title>
-                </rect>
-              ))}
-              {index % labelEvery === 0 && (
-                <text className="chart-axis" x={left + index * groupWidth + groupWidth / 2} y={height - 6} textAnchor="middle">
-                  {point.label}
-                </text>
-              )}
+      <div className="chart-scroll" ref={frame}>
+        <svg className="columns" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
+          {ticks.map((tick) => (
+            <g key={tick} className="chart-grid">
+              <line x1={left} x2={width} y1={y(tick)} y2={y(tick)} />
+              <text x={left - 6} y={y(tick)} textAnchor="end" dominantBaseline="middle">
+                {Number.isInteger(tick) ? tick : tick.toFixed(1)}
+              </text>
             </g>
-          );
-        })}
-      </svg>
+          ))}
+          {points.map((point, index) => {
+            const x0 = left + index * groupWidth + groupWidth * 0.1;
+            return (
+              <g key={`${point.label}-${index}`}>
+                {point.values.map((value, seriesIndex) => (
+                  <rect
+                    key={seriesIndex}
+                    className={`bar series-${seriesIndex}`}
+                    data-series={series[seriesIndex]?.name}
+                    data-value={value}
+                    x={x0 + seriesIndex * barWidth}
+                    y={y(value)}
+                    width={barWidth}
+                    height={Math.max(0, top + plotHeight - y(value))}
+                  >
+                    <title>{`${point.label}: ${value} ${series[seriesIndex]?.name ?? ''}`.trim()}</title>
+                  </rect>
+                ))}
+                {index % labelEvery === 0 && (
+                  <text className="chart-axis" x={left + index * groupWidth + groupWidth / 2} y={height - 6} textAnchor="middle">
+                    {point.label}
+                  </text>
+                )}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
       <DataTable
         caption={title}
         series={series}
@@ -184,41 +195,43 @@ export function BarList({
       ) : (
         <>
           <Legend series={series} />
-          <svg className="bars" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
-            {groups.map((group, groupIndex) => {
-              const y0 = groupIndex * groupHeight;
-              return (
-                <g key={group.label} data-label={group.label}>
-                  <text className="chart-label" x={labelWidth - 8} y={y0 + (series.length * rowHeight) / 2} textAnchor="end" dominantBaseline="middle">
-                    {group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label}
-                  </text>
-                  {group.values.map((value, seriesIndex) => {
-                    const barWidth = max > 0 ? Math.max(value > 0 ? 2 : 0, (value / max) * barSpace) : 0;
-                    const text = group.texts?.[seriesIndex] ?? String(value);
-                    const y = y0 + seriesIndex * rowHeight;
-                    return (
-                      <g key={seriesIndex}>
-                        <rect
-                          className={`bar series-${seriesIndex}`}
-                          data-series={series[seriesIndex]?.name}
-                          data-value={value}
-                          x={labelWidth}
-                          y={y + 2}
-                          width={barWidth}
-                          height={rowHeight - 4}
-                        >
-                          <title>{`${group.label}: ${text}${series.length > 1 ? ` (${series[seriesIndex]?.name})` : ''}`}</title>
-                        </rect>
-                        <text className="chart-value" x={labelWidth + barWidth + 6} y={y + rowHeight / 2} dominantBaseline="middle">
-                          {text}
-                        </text>
-                      </g>
-                    );
-                  })}
-                </g>
-              );
-            })}
-          </svg>
+          <div className="chart-scroll">
+            <svg className="bars" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
+              {groups.map((group, groupIndex) => {
+                const y0 = groupIndex * groupHeight;
+                return (
+                  <g key={group.label} data-label={group.label}>
+                    <text className="chart-label" x={labelWidth - 8} y={y0 + (series.length * rowHeight) / 2} textAnchor="end" dominantBaseline="middle">
+                      {group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label}
+                    </text>
+                    {group.values.map((value, seriesIndex) => {
+                      const barWidth = max > 0 ? Math.max(value > 0 ? 2 : 0, (value / max) * barSpace) : 0;
+                      const text = group.texts?.[seriesIndex] ?? String(value);
+                      const y = y0 + seriesIndex * rowHeight;
+                      return (
+                        <g key={seriesIndex}>
+                          <rect
+                            className={`bar series-${seriesIndex}`}
+                            data-series={series[seriesIndex]?.name}
+                            data-value={value}
+                            x={labelWidth}
+                            y={y + 2}
+                            width={barWidth}
+                            height={rowHeight - 4}
+                          >
+                            <title>{`${group.label}: ${text}${series.length > 1 ? ` (${series[seriesIndex]?.name})` : ''}`}</title>
+                          </rect>
+                          <text className="chart-value" x={labelWidth + barWidth + 6} y={y + rowHeight / 2} dominantBaseline="middle">
+                            {text}
+                          </text>
+                        </g>
+                      );
+                    })}
+                  </g>
+                );
+              })}
+            </svg>
+          </div>
           <DataTable
             caption={title}
             series={series}
