@@ -85,7 +85,7 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
   // The queues this service adds to get a connection of their own: BullMQ defines its many Lua
   // scripts on the connection a queue is given, and ioredis copies every script of a connection
   // into each MULTI or pipeline made on it, which the stores do several times per launch (that
-  // copying was the largest single cost in a profile of the dispatch benchmark).
+  // copying was one of the largest costs in a profile of the dispatch benchmark, after socket writes).
   const queueRedis = redis.duplicate();
   const demand = new DemandStore(redis, prefix);
   const launchQueue = createLaunchQueue(queueRedis, prefix, deps.retryPolicy);
