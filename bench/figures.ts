@@ -30,8 +30,11 @@ export interface FigureInput {
   unit: string;
   baseline?: { name: string; value: number };
   goal: string;
-  /** Judged by the benchmark, which knows what its goal means (a ratio, a floor, a ceiling). */
-  met: boolean;
+  /**
+   * Judged by the benchmark, which knows what its goal means (a ratio, a floor, a ceiling);
+   * null for a figure reported beside its baseline with no goal set for it.
+   */
+  met: boolean | null;
   notes?: string;
 }
 

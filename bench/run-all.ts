@@ -75,7 +75,7 @@ const columns: Array<[string, number, (row: BenchFigure) => string]> = [
   ['baseline', 12, (row) => (row.baseline === null ? '-' : `${fmt(row.baseline)} ${row.unit}`.trim())],
   ['ratio', 7, (row) => (row.ratio === null ? '-' : `${row.ratio.toFixed(2)}x`)],
   ['goal', 26, (row) => row.goal],
-  ['met', 4, (row) => (row.met === null ? '?' : row.met ? 'yes' : 'NO')],
+  ['met', 4, (row) => (row.met === null ? '-' : row.met ? 'yes' : 'NO')],
 ];
 console.log(`\n=== summary: ${cpus().length} cores, load ${loadavg().map((v) => v.toFixed(2)).join(' ')} (figures from one run; other load on the machine disturbs them) ===`);
 console.log(columns.map(([title, width]) => title.padEnd(width)).join(' '));

@@ -169,12 +169,12 @@ try {
   console.log(`  through gateway    ${g.perSecond.toFixed(0).padStart(5)} submissions/s   p50 ${g.p50.toFixed(1)} ms   p99 ${g.p99.toFixed(1)} ms   failures ${g.failures}`);
   const gatewayRss = rss(gateway.process.pid);
   console.log(`  ratio gateway/direct ${(g.perSecond / d.perSecond).toFixed(2)}   gateway RSS ${gatewayRss.toFixed(0)} MB`);
-  // The gateway adds checks and a second hop to what slurmrestd does; half its rate is the bar
-  // (a launch is one submission, and Slurm itself is the slower part of a runner's start).
+  // Issue 12 asks for these figures side by side, and sets no goal for them; only the memory
+  // ceiling (issue 16: every service under 150 MB) is a goal.
   const notes = `load ${loadavg()[0]!.toFixed(2)}, ${g.failures} gateway failures, ${d.failures} direct failures`;
   writeFigures(args.json, [
-    figure({ benchmark: 'gateway', figure: 'submissions/s through the gateway', value: g.perSecond, unit: '/s', baseline: { name: 'direct slurmrestd/s', value: d.perSecond }, goal: '>= 0.5x direct', met: g.perSecond >= 0.5 * d.perSecond && g.failures === 0, notes }),
-    figure({ benchmark: 'gateway', figure: 'p99 latency through the gateway', value: g.p99, unit: 'ms', baseline: { name: 'direct slurmrestd p99', value: d.p99 }, goal: '<= 2x direct', met: g.p99 <= 2 * d.p99 }),
+    figure({ benchmark: 'gateway', figure: 'submissions/s through the gateway', value: g.perSecond, unit: '/s', baseline: { name: 'direct slurmrestd/s', value: d.perSecond }, goal: 'none (side by side)', met: g.failures === 0 ? null : false, notes }),
+    figure({ benchmark: 'gateway', figure: 'p99 latency through the gateway', value: g.p99, unit: 'ms', baseline: { name: 'direct slurmrestd p99', value: d.p99 }, goal: 'none (side by side)', met: null }),
     figure({ benchmark: 'gateway', figure: 'RSS slurm-gateway', value: gatewayRss, unit: 'MB', goal: '< 150 MB', met: gatewayRss < 150 }),
   ]);
 } finally {
