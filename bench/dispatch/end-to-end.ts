@@ -15,7 +15,6 @@ import { deliveryHeaders, workflowJobPayload } from '@gha-slurm/core/testing/git
 import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testing/redis';
 import { startService, type RunningService } from '@gha-slurm/core/testing/service-process';
 import { startGatewayStandIn } from './gateway-stand-in.ts';
-import { startProfiledService } from './profiled-service.ts';
 import { readLaunchedJobs, type LaunchedJobs } from './launched-jobs.ts';
 import { processCpuSeconds } from './process-cpu.ts';
 import { sampleRss, type RssPeaks } from './rss-sampler.ts';
@@ -135,9 +134,12 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
       RUNNER_PROFILES: profilesFile,
       ...(options.concurrency ? { DISPATCHER_CONCURRENCY: String(options.concurrency), LAUNCH_CONCURRENCY: String(options.concurrency) } : {}),
     };
-    const dispatcher = options.cpuProfileDir
-      ? await startProfiledService('dispatcher', dispatcherEnv, options.cpuProfileDir)
-      : await startService('dispatcher', { env: dispatcherEnv });
+    // `--cpu-prof` may not be given through NODE_OPTIONS: node takes it before the entry. The
+    // profile is written when the process exits (SIGTERM lets the dispatcher close by itself).
+    const dispatcher = await startService('dispatcher', {
+      env: dispatcherEnv,
+      ...(options.cpuProfileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] } : {}),
+    });
     services.push(dispatcher);
 
     // Bodies and signatures are made before the clock starts: the load generator only sends.

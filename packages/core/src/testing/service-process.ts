@@ -36,6 +36,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** The path that answers 200 once it is ready; `/readyz` by default. */
   readyPath?: string;
+  /** Options for node itself, before the entry (`--cpu-prof`, which NODE_OPTIONS may not carry). */
+  nodeOptions?: string[];
 }
 
 function exited(child: ChildProcess): Promise<number | string | null> {
@@ -44,11 +46,11 @@ function exited(child: ChildProcess): Promise<number | string | null> {
 }
 
 /**
- * `node --import tsx <entry>` from the repository root with exactly `env` (and PATH), its
+ * `node [nodeOptions] --import tsx <entry>` from the repository root with exactly `env` (and PATH), its
  * stdout and stderr collected; `exit` settles with the exit code (or the ending signal).
  */
-export function spawnEntry(entry: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function spawnEntry(entry: string, env: Record<string, string>, nodeOptions: string[] = []) {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', entry], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,7 +77,7 @@ export function startService(service: string, options: StartOptions): Promise<Ru
 /** Like `startService`, for any entry point of the repository (a simulator, a script). */
 export async function startProcess(entry: string, options: StartOptions): Promise<RunningService> {
   const port = options.env.PORT ?? String(await freePort());
-  const { child, output, exit } = spawnEntry(entry, { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...options.env, PORT: port });
+  const { child, output, exit } = spawnEntry(entry, { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...options.env, PORT: port }, options.nodeOptions);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (true) {
