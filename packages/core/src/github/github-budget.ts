@@ -125,7 +125,14 @@ export class GitHubBudgetAborted extends Error {
  * another caller (another replica) was making this flight's call and has finished: look for
  * its result first, and `acquire` again only if it left none.
  */
-export type BudgetPermit = { joined: false; finish(): Promise<void> } | { joined: true };
+export type BudgetPermit =
+  | {
+      joined: false;
+      /** How long after it was asked for the slot came (what the call waited), by Redis's clock. */
+      slotInMs: number;
+      finish(): Promise<void>;
+    }
+  | { joined: true };
 
 const JWT_ROUTES = /^\/(app(\/|$)|marketplace_listing\/|orgs\/[^/]+\/installation$|repos\/[^/]+\/[^/]+\/installation$|users\/[^/]+\/installation$)/;
 
@@ -187,7 +194,7 @@ export class GitHubBudget {
           throw new GitHubBudgetAborted('the caller gave up while waiting for its slot');
         }
       }
-      return { joined: false, finish: () => (request.flight ? this.run('finish', request).then(() => undefined) : Promise.resolve()) };
+      return { joined: false, slotInMs: ms, finish: () => (request.flight ? this.run('finish', request).then(() => undefined) : Promise.resolve()) };
     }
     if (kind !== 'join') throw new GitHubBudgetWait(ms, kind === 'ticket');
     // Another caller (another replica) is making this very call: wait for it to end.
