@@ -25,6 +25,10 @@ describe('the overview charts', () => {
     // The tallest column fills the plot (axis max 5 for a largest value of 4).
     const heights = bars.map((bar) => Number(bar.getAttribute('height')));
     expect(heights[3]! / heights[2]!).toBeCloseTo(2);
+    // The hours under the axis and the axis's round figures (0, half, max) beside it.
+    const svg = container.querySelector('svg.columns')!;
+    const texts = [...svg.querySelectorAll('text')].map((text) => text.textContent);
+    expect(texts).toEqual(expect.arrayContaining(['09:00', '10:00', '0', '2.5', '5']));
     const table = screen.getByRole('table', { name: 'Per hour' });
     expect(within(table).getByRole('row', { name: '10:00 2 4' })).toBeInTheDocument();
   });
@@ -42,6 +46,11 @@ describe('the overview charts', () => {
     const widths = [...container.querySelectorAll('rect.bar')].map((bar) => Number(bar.getAttribute('width')));
     expect(widths[0]! / widths[1]!).toBeCloseTo(3);
     expect(screen.getAllByText('6.00 CPU-h').length).toBeGreaterThan(0);
+    // Each name is written beside its row, level with its bar.
+    const row = container.querySelector('g[data-label="lab/app"]')!;
+    const name = within(row as HTMLElement).getByText('lab/app');
+    const bar = row.querySelector('rect.bar')!;
+    expect(Number(name.getAttribute('y'))).toBeCloseTo(Number(bar.getAttribute('y')) + Number(bar.getAttribute('height')) / 2);
     rerender(<BarList title="CPU-hours" summary="" series={[{ name: 'CPU-hours' }]} groups={[]} empty="Nothing yet." />);
     expect(screen.getByText('Nothing yet.')).toBeInTheDocument();
     expect(container.querySelector('svg')).toBeNull();

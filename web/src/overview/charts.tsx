@@ -1,12 +1,18 @@
 /**
- * The overview's charts, drawn as plain SVG: columns over time (launches and completions per
- * hour) and horizontal bars per name (CPU-hours, wait times). Two shapes, no interaction, so a
- * chart library would bring more code than these two components; SVG also scales to any width,
- * keeps to the page's colours (CSS variables, dark mode included) and needs nothing that
- * repo-api's Content-Security-Policy forbids. Each chart carries its figures as a table for
- * screen readers (and a summary as its accessible name).
+ * The overview's charts: columns over time (launches and completions per hour) and horizontal
+ * bars per name (CPU-hours, wait times). visx (issue 15) gives the scales, bars, lines and
+ * groups; it renders plain SVG elements through React, so the drawing keeps to the page's colours
+ * (CSS classes over CSS variables, dark mode included) and injects no stylesheet that repo-api's
+ * Content-Security-Policy would have to allow. The axis labels are plain <text> placed by the
+ * scales: @visx/axis draws them with @visx/text, which measures every word in a hidden element,
+ * gives them a font and colour of its own, and brings a CSS-calc evaluator (about 22 kB more
+ * minified script) for three numbers and a row of hours. Each chart carries its figures as a
+ * table for screen readers (and a summary as its accessible name).
  */
 import { useLayoutEffect, useRef } from 'react';
+import { Group } from '@visx/group';
+import { scaleBand, scaleLinear } from '@visx/scale';
+import { Bar, Line } from '@visx/shape';
 
 export interface Series {
   name: string;
@@ -91,11 +97,12 @@ export function ColumnChart({
   const left = 40;
   const bottom = 24;
   const top = 8;
-  const plotHeight = height - top - bottom;
+  const baseline = height - bottom;
   const max = niceMax(Math.max(0, ...points.flatMap((point) => point.values)));
-  const groupWidth = (width - left) / Math.max(1, points.length);
-  const barWidth = Math.max(1, (groupWidth * 0.8) / Math.max(1, series.length));
-  const y = (value: number) => top + plotHeight - (value / max) * plotHeight;
+  // One step per point; its columns fill the middle 80% of it.
+  const x = scaleBand<number>({ domain: points.map((_, index) => index), range: [left, width], paddingInner: 0.2, paddingOuter: 0.1 });
+  const inGroup = scaleBand<number>({ domain: series.map((_, index) => index), range: [0, x.bandwidth()] });
+  const y = scaleLinear<number>({ domain: [0, max], range: [baseline, top] });
   const ticks = [0, max / 2, max];
   // On a screen narrower than the chart it scrolls sideways; the newest hours are what is asked
   // about, so it opens at its right end rather than at the oldest (mostly empty) hours.
@@ -111,39 +118,36 @@ export function ColumnChart({
       <div className="chart-scroll" ref={frame}>
         <svg className="columns" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
           {ticks.map((tick) => (
-            <g key={tick} className="chart-grid">
-              <line x1={left} x2={width} y1={y(tick)} y2={y(tick)} />
-              <text x={left - 6} y={y(tick)} textAnchor="end" dominantBaseline="middle">
+            <Group key={tick} className="chart-grid" top={y(tick)}>
+              <Line from={{ x: left, y: 0 }} to={{ x: width, y: 0 }} />
+              <text x={left - 6} textAnchor="end" dominantBaseline="middle">
                 {Number.isInteger(tick) ? tick : tick.toFixed(1)}
               </text>
-            </g>
+            </Group>
           ))}
-          {points.map((point, index) => {
-            const x0 = left + index * groupWidth + groupWidth * 0.1;
-            return (
-              <g key={`${point.label}-${index}`}>
-                {point.values.map((value, seriesIndex) => (
-                  <rect
-                    key={seriesIndex}
-                    className={`bar series-${seriesIndex}`}
-                    data-series={series[seriesIndex]?.name}
-                    data-value={value}
-                    x={x0 + seriesIndex * barWidth}
-                    y={y(value)}
-                    width={barWidth}
-                    height={Math.max(0, top + plotHeight - y(value))}
-                  >
-                    <title>{`${point.label}: ${value} ${series[seriesIndex]?.name ?? ''}`.trim()}</title>
-                  </rect>
-                ))}
-                {index % labelEvery === 0 && (
-                  <text className="chart-axis" x={left + index * groupWidth + groupWidth / 2} y={height - 6} textAnchor="middle">
-                    {point.label}
-                  </text>
-                )}
-              </g>
-            );
-          })}
+          {points.map((point, index) => (
+            <Group key={`${point.label}-${index}`} left={x(index)}>
+              {point.values.map((value, seriesIndex) => (
+                <Bar
+                  key={seriesIndex}
+                  className={`bar series-${seriesIndex}`}
+                  data-series={series[seriesIndex]?.name}
+                  data-value={value}
+                  x={inGroup(seriesIndex)}
+                  y={y(value)}
+                  width={Math.max(1, inGroup.bandwidth())}
+                  height={Math.max(0, baseline - y(value))}
+                >
+                  <title>{`${point.label}: ${value} ${series[seriesIndex]?.name ?? ''}`.trim()}</title>
+                </Bar>
+              ))}
+              {index % labelEvery === 0 && (
+                <text className="chart-axis" x={x.bandwidth() / 2} y={height - 6} textAnchor="middle">
+                  {point.label}
+                </text>
+              )}
+            </Group>
+          ))}
         </svg>
       </div>
       <DataTable
@@ -184,9 +188,23 @@ export function BarList({
   const labelWidth = 150;
   const valueWidth = 120;
   const width = 480;
-  const barSpace = width - labelWidth - valueWidth;
   const groupHeight = series.length * rowHeight + gap;
   const height = Math.max(groupHeight, groups.length * groupHeight);
+  // A step of `groupHeight` per name, half the gap above and below its rows; within it a step of
+  // `rowHeight` per series, each bar inset by 2 on either side.
+  const names = scaleBand<number>({
+    domain: groups.map((_, index) => index),
+    range: [0, groups.length * groupHeight],
+    paddingInner: gap / groupHeight,
+    paddingOuter: gap / groupHeight / 2,
+  });
+  const rows = scaleBand<number>({
+    domain: series.map((_, index) => index),
+    range: [0, names.bandwidth()],
+    paddingInner: 4 / rowHeight,
+    paddingOuter: 2 / rowHeight,
+  });
+  const x = scaleLinear<number>({ domain: [0, max > 0 ? max : 1], range: [labelWidth, width - valueWidth] });
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
@@ -197,39 +215,37 @@ export function BarList({
           <Legend series={series} />
           <div className="chart-scroll">
             <svg className="bars" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
-              {groups.map((group, groupIndex) => {
-                const y0 = groupIndex * groupHeight;
-                return (
-                  <g key={group.label} data-label={group.label}>
-                    <text className="chart-label" x={labelWidth - 8} y={y0 + (series.length * rowHeight) / 2} textAnchor="end" dominantBaseline="middle">
-                      {group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label}
-                    </text>
-                    {group.values.map((value, seriesIndex) => {
-                      const barWidth = max > 0 ? Math.max(value > 0 ? 2 : 0, (value / max) * barSpace) : 0;
-                      const text = group.texts?.[seriesIndex] ?? String(value);
-                      const y = y0 + seriesIndex * rowHeight;
-                      return (
-                        <g key={seriesIndex}>
-                          <rect
-                            className={`bar series-${seriesIndex}`}
-                            data-series={series[seriesIndex]?.name}
-                            data-value={value}
-                            x={labelWidth}
-                            y={y + 2}
-                            width={barWidth}
-                            height={rowHeight - 4}
-                          >
-                            <title>{`${group.label}: ${text}${series.length > 1 ? ` (${series[seriesIndex]?.name})` : ''}`}</title>
-                          </rect>
-                          <text className="chart-value" x={labelWidth + barWidth + 6} y={y + rowHeight / 2} dominantBaseline="middle">
-                            {text}
-                          </text>
-                        </g>
-                      );
-                    })}
-                  </g>
-                );
-              })}
+              {groups.map((group, groupIndex) => (
+                <Group key={group.label} top={names(groupIndex)} data-label={group.label}>
+                  <text className="chart-label" x={labelWidth - 8} y={names.bandwidth() / 2} textAnchor="end" dominantBaseline="middle">
+                    {group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label}
+                  </text>
+                  {group.values.map((value, seriesIndex) => {
+                    // A figure above zero keeps a sliver of a bar, however small beside the largest.
+                    const barWidth = max > 0 ? Math.max(value > 0 ? 2 : 0, x(value) - labelWidth) : 0;
+                    const text = group.texts?.[seriesIndex] ?? String(value);
+                    const rowTop = rows(seriesIndex) ?? 0;
+                    return (
+                      <g key={seriesIndex}>
+                        <Bar
+                          className={`bar series-${seriesIndex}`}
+                          data-series={series[seriesIndex]?.name}
+                          data-value={value}
+                          x={labelWidth}
+                          y={rowTop}
+                          width={barWidth}
+                          height={rows.bandwidth()}
+                        >
+                          <title>{`${group.label}: ${text}${series.length > 1 ? ` (${series[seriesIndex]?.name})` : ''}`}</title>
+                        </Bar>
+                        <text className="chart-value" x={labelWidth + barWidth + 6} y={rowTop + rows.bandwidth() / 2} dominantBaseline="middle">
+                          {text}
+                        </text>
+                      </g>
+                    );
+                  })}
+                </Group>
+              ))}
             </svg>
           </div>
           <DataTable
