@@ -192,9 +192,16 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
       expect(await users.locator('g[data-label]').evaluateAll((groups) => groups.map((group) => group.getAttribute('data-label')))).toEqual(
         byUser.items.map((item) => item.key),
       );
+      // On a laptop's screen the menu and who is signed in share the header's one row.
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      const firstLink = (await nav.getByRole('link', { name: 'Overview' }).boundingBox())!;
+      const signOut = (await nav.getByRole('button', { name: 'Sign out' }).boundingBox())!;
+      expect(signOut.y).toBeLessThan(firstLink.y + firstLink.height);
+      expect(signOut.x).toBeGreaterThan(firstLink.x);
       await screenshot(page, 'overview');
     });
-    // On a phone the page keeps to the screen's width; the charts scroll inside their frames.
+    // On a phone the page keeps to the screen's width; the activity chart scrolls inside its frame,
+    // the bar charts fit theirs.
     await withPage(async (page) => {
       await signIn(page, env.baseUrl, env.tokens.ops, '/overview');
       await page.locator('figure.chart svg.bars rect.bar').last().waitFor();
@@ -205,6 +212,14 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
       const newest = (await activity.locator('rect.bar').last().boundingBox())!;
       expect(newest.x).toBeGreaterThanOrEqual(frame.x);
       expect(newest.x + newest.width).toBeLessThanOrEqual(frame.x + frame.width);
+      // Every bar chart's figures, the longest bar's included, are written inside its frame.
+      for (const chart of await page.locator('figure.chart', { has: page.locator('svg.bars') }).all()) {
+        const box = (await chart.locator('.chart-scroll').boundingBox())!;
+        for (const value of await chart.locator('text.chart-value').all()) {
+          const text = (await value.boundingBox())!;
+          expect(text.x + text.width).toBeLessThanOrEqual(box.x + box.width);
+        }
+      }
       await screenshot(page, 'phone-overview');
     }, { width: 390, height: 844 });
 

@@ -9,7 +9,7 @@
  * minified script) for three numbers and a row of hours. Each chart carries its figures as a
  * table for screen readers (and a summary as its accessible name).
  */
-import { useLayoutEffect, useRef } from 'react';
+import { useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { Group } from '@visx/group';
 import { scaleBand, scaleLinear } from '@visx/scale';
 import { Bar, Line } from '@visx/shape';
@@ -166,7 +166,42 @@ export interface BarGroup {
   texts?: string[];
 }
 
-/** One row per name, with one horizontal bar per series; the figure is written beside each bar. */
+/** The width of a box in CSS pixels, kept up to date as it resizes; `fallback` until it has one. */
+function useBoxWidth(box: RefObject<HTMLElement | null>, fallback: number, active: boolean): number {
+  const [width, setWidth] = useState(fallback);
+  useLayoutEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const update = () => {
+      if (element.clientWidth > 0) setWidth(element.clientWidth);
+    };
+    update();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(update);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [box, active]);
+  return width;
+}
+
+/** About how wide a 12px line of text is, until the browser has measured it (and where it cannot, as in jsdom). */
+function estimateTextWidth(text: string): number {
+  return text.length * 7;
+}
+
+/** The widest of the svg's `<text>` elements of a class, as drawn; `undefined` where text cannot be measured. */
+function widestText(svg: SVGSVGElement, className: string): number | undefined {
+  const texts = [...svg.querySelectorAll<SVGTextElement>(`text.${className}`)];
+  if (texts.length === 0 || texts.some((text) => typeof text.getComputedTextLength !== 'function')) return undefined;
+  return Math.max(...texts.map((text) => text.getComputedTextLength()));
+}
+
+/**
+ * One row per name, with one horizontal bar per series; the figure is written beside each bar.
+ * It is drawn at the width of its frame, one unit a CSS pixel so its text keeps its size, and the
+ * bars' scale ends where the widest figure still fits inside the frame: on a phone the figure of
+ * the longest bar is not cut off at the frame's edge.
+ */
 export function BarList({
   title,
   summary,
@@ -184,10 +219,34 @@ export function BarList({
   const max = Math.max(0, ...groups.flatMap((group) => group.values));
   const rowHeight = 18;
   const gap = 10;
-  // Drawn for half a page's width: two of these sit side by side.
-  const labelWidth = 150;
-  const valueWidth = 120;
-  const width = 480;
+  const labelGap = 8;
+  const valueGap = 6;
+  // Half a page's width (two of these sit side by side) until the frame's own width is known.
+  const frame = useRef<HTMLDivElement>(null);
+  const svg = useRef<SVGSVGElement>(null);
+  const frameWidth = useBoxWidth(frame, 480, groups.length > 0);
+  const labelOf = (group: BarGroup) => (group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label);
+  const textOf = (group: BarGroup, seriesIndex: number) => group.texts?.[seriesIndex] ?? String(group.values[seriesIndex]);
+  const labelKey = groups.map(labelOf).join('\n');
+  const valueKey = groups.flatMap((group) => group.values.map((_, index) => textOf(group, index))).join('\n');
+  // The widest name and figure as the browser draws them (a guess from their length before that).
+  const [measured, setMeasured] = useState<{ label?: number; value?: number }>({});
+  useLayoutEffect(() => {
+    const drawing = svg.current;
+    if (!drawing) return;
+    const label = widestText(drawing, 'chart-label');
+    const value = widestText(drawing, 'chart-value');
+    setMeasured((old) => (old.label === label && old.value === value ? old : { label, value }));
+  }, [labelKey, valueKey]);
+  const widestLabel = measured.label ?? Math.max(0, ...groups.map((group) => estimateTextWidth(labelOf(group))));
+  const widestValue =
+    measured.value ?? Math.max(0, ...groups.flatMap((group) => group.values.map((_, index) => estimateTextWidth(textOf(group, index)))));
+  // The bars keep at least `minBars` of the width; the names give way first (at most 150, at most
+  // 40% of the frame), and only a frame too narrow for a name, a short bar and a figure scrolls.
+  const minBars = 40;
+  const valueWidth = Math.ceil(widestValue) + valueGap + 2;
+  const labelWidth = Math.min(150, Math.ceil(widestLabel) + labelGap, Math.max(60, Math.round(frameWidth * 0.4)));
+  const width = Math.max(frameWidth, labelWidth + minBars + valueWidth);
   const groupHeight = series.length * rowHeight + gap;
   const height = Math.max(groupHeight, groups.length * groupHeight);
   // A step of `groupHeight` per name, half the gap above and below its rows; within it a step of
@@ -213,17 +272,25 @@ export function BarList({
       ) : (
         <>
           <Legend series={series} />
-          <div className="chart-scroll">
-            <svg className="bars" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}: ${summary}`}>
+          <div className="chart-scroll" ref={frame}>
+            <svg
+              ref={svg}
+              className="bars"
+              width={width}
+              height={height}
+              viewBox={`0 0 ${width} ${height}`}
+              role="img"
+              aria-label={`${title}: ${summary}`}
+            >
               {groups.map((group, groupIndex) => (
                 <Group key={group.label} top={names(groupIndex)} data-label={group.label}>
-                  <text className="chart-label" x={labelWidth - 8} y={names.bandwidth() / 2} textAnchor="end" dominantBaseline="middle">
-                    {group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label}
+                  <text className="chart-label" x={labelWidth - labelGap} y={names.bandwidth() / 2} textAnchor="end" dominantBaseline="middle">
+                    {labelOf(group)}
                   </text>
                   {group.values.map((value, seriesIndex) => {
                     // A figure above zero keeps a sliver of a bar, however small beside the largest.
                     const barWidth = max > 0 ? Math.max(value > 0 ? 2 : 0, x(value) - labelWidth) : 0;
-                    const text = group.texts?.[seriesIndex] ?? String(value);
+                    const text = textOf(group, seriesIndex);
                     const rowTop = rows(seriesIndex) ?? 0;
                     return (
                       <g key={seriesIndex}>
@@ -238,7 +305,7 @@ export function BarList({
                         >
                           <title>{`${group.label}: ${text}${series.length > 1 ? ` (${series[seriesIndex]?.name})` : ''}`}</title>
                         </Bar>
-                        <text className="chart-value" x={labelWidth + barWidth + 6} y={rowTop + rows.bandwidth() / 2} dominantBaseline="middle">
+                        <text className="chart-value" x={labelWidth + barWidth + valueGap} y={rowTop + rows.bandwidth() / 2} dominantBaseline="middle">
                           {text}
                         </text>
                       </g>
