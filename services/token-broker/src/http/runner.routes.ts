@@ -66,6 +66,9 @@ export async function runnerRoutes(app: FastifyInstance, options: RunnerRouteOpt
       if (!reply.raw.writableFinished) hungUp.abort();
     };
     reply.raw.once('close', onClose);
+    // A busy event loop may reach this handler after the runner already hung up: its 'close'
+    // has come and gone, so the connection's state is what tells.
+    if (request.raw.socket?.destroyed) hungUp.abort();
     const outcome = await grant.grant(request.headers.authorization, credential, hungUp.signal).finally(() => reply.raw.off('close', onClose));
     const context = { credential, ...launchContext(outcome) };
     const ms = Math.round((performance.now() - started) * 10) / 10;
