@@ -175,6 +175,11 @@ export class ChangeFanOut {
   }
 
   private write(stream: Stream, frame: string) {
+    if (stream.response.destroyed) {
+      // Gone without a 'close' we heard: nobody reads it any more.
+      this.remove(stream);
+      return;
+    }
     if (stream.response.writableLength > MAX_BUFFERED_BYTES) {
       this.options.logger.info({ username: stream.principal.username }, 'event stream dropped: client too slow');
       stream.response.end();
@@ -244,5 +249,8 @@ export async function eventRoutes(app: FastifyInstance, options: EventRouteOptio
     fanOut.add(stream);
     request.log.debug({ username: principal.username }, 'event stream opened');
     request.raw.once('close', () => fanOut.remove(stream));
+    // Signing in may take long enough for the page to be gone already: its 'close' came before
+    // anyone listened, and the stream would count against the user's streams until it expired.
+    if (request.raw.socket?.destroyed) fanOut.remove(stream);
   });
 }

@@ -62,6 +62,8 @@ export interface HarnessOptions {
   linking?: { url: string; clientId: string; clientSecret: string; encryptionKey?: string };
   /** Listen on 127.0.0.1 (a random port), for tests that follow redirects with a real HTTP client. */
   listen?: boolean;
+  /** Called with the app before it is ready: a test's own hooks. */
+  beforeReady?: (app: FastifyInstance) => void;
 }
 
 export interface Harness {
@@ -184,6 +186,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sseStreamsPerUser: options.sseStreamsPerUser,
   };
   const app = await buildRepoApiApp(deps);
+  options.beforeReady?.(app);
   await app.ready();
   const url = options.listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : '';
 
