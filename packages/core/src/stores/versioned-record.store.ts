@@ -114,7 +114,7 @@ export class VersionedRecordStore<T> {
 
   /** Creates the record if absent; `false` when it already existed (nothing is written then). */
   async create(key: string, value: T, indexes: string[], createdAtMs: number, member: string): Promise<boolean> {
-    return this.write(key, null, 1, value, indexes, createdAtMs, member);
+    return this.write(this.plannedWrite(key, null, 1, value, indexes, createdAtMs, member));
   }
 
   /**
@@ -128,7 +128,7 @@ export class VersionedRecordStore<T> {
       if (!current) return null;
       const next = update(current.value);
       if (next === null) return current.value;
-      if (await this.write(key, current.version, current.version + 1, next, [], 0, '')) return next;
+      if (await this.write(this.updateWrite(key, current.version, next))) return next;
       // Lost to a concurrent writer: step aside for a random moment so the writers spread out.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
     }
@@ -145,21 +145,18 @@ export class VersionedRecordStore<T> {
     if (!current) return null;
     const next = update(current.value);
     if (next === null) return null;
-    return { current: current.value, next, write: this.plannedWrite(key, current.version, current.version + 1, next, [], 0, '') };
+    return { current: current.value, next, write: this.updateWrite(key, current.version, next) };
   }
 
-  private async write(
-    key: string,
-    expectedVersion: number | null,
-    newVersion: number,
-    value: T,
-    indexes: string[],
-    score: number,
-    member: string,
-  ): Promise<boolean> {
-    const { keys, args } = this.plannedWrite(key, expectedVersion, newVersion, value, indexes, score, member);
+  /** Runs a compare-and-set; false when the record was not at the version expected. */
+  private async write({ keys, args }: PlannedWrite): Promise<boolean> {
     const written = await this.settings.redis.ghaslurmCompareAndSet(keys.length, ...keys, ...args);
     return written === 1;
+  }
+
+  /** An existing record's next version, landing only while it is still at `version`. */
+  private updateWrite(key: string, version: number, next: T): PlannedWrite {
+    return this.plannedWrite(key, version, version + 1, next, [], 0, '');
   }
 
   private plannedWrite(
