@@ -38,6 +38,7 @@ import { prepareLaunches } from './fixtures.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { freePort } from '@gha-slurm/core/testing/service-process';
 import { figure, writeFigures } from '../figures.ts';
+import { median } from '../stats.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOAL_GRANTS_PER_SECOND = 3000;
@@ -129,12 +130,6 @@ async function measure(target: Target, path: string, tokens: string[], amount: n
   const after = cpuSeconds(target.child.pid);
   return { ...result, cpuMicros: before === null || after === null ? null : ((after - before) * 1e6) / result.requests };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 function line(name: string, result: Measured): string {
   const statuses = Object.entries(result.statuses).map(([status, count]) => `${status}:${count}`).join(' ');

@@ -38,8 +38,3 @@ export async function readLaunchedJobs(
   sentToLaunchedMs.sort((a, b) => a - b);
   return { launched, queuedToLaunchedMs, sentToLaunchedMs };
 }
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}

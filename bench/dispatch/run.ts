@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { figure, writeFigures, type BenchFigure, type FigureInput } from '../figures.ts';
 import { runDispatchOnly } from './dispatch-only.ts';
 import { runEndToEnd } from './end-to-end.ts';
-import { percentile } from './launched-jobs.ts';
+import { percentile } from '../stats.ts';
 import type { Workload } from './workload.ts';
 
 const { values } = parseArgs({

@@ -28,6 +28,7 @@ import { launchKeyPair } from '@gha-slurm/core/testing/launch-keys';
 import { startLocalSlurm } from '@gha-slurm/core/testing/local-slurm';
 import { startService } from '@gha-slurm/core/testing/service-process';
 import { figure, writeFigures } from '../figures.ts';
+import { median, percentile } from '../stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,11 +68,9 @@ async function load(count: number, send: (index: number) => Promise<boolean>): P
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { perSecond: count / seconds, p50: at(0.5), p99: at(0.99), failures };
+  return { perSecond: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rss = (pid: number | undefined) => {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;

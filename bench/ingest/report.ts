@@ -5,6 +5,7 @@ import type { LoadPhaseResult } from './load-phase.ts';
 import type { QueueCheck } from './queue-check.ts';
 import type { BatchStats, TargetName } from './protocol.ts';
 import { figure, type BenchFigure } from '../figures.ts';
+import { median } from '../stats.ts';
 
 /** The intake goals: absolute throughput, and the cost of the real path over a bare verify. */
 export const GOALS = {
@@ -88,12 +89,6 @@ export function ratiosOf(bare: TargetFigures, ingest: TargetFigures, naive?: Tar
     p99: ingest.latencyMs.p99 / bare.latencyMs.p99,
     cpuPerRequest: ingest.serverCpuMicrosPerRequest / bare.serverCpuMicrosPerRequest,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function optionalMedian(field: 'otherCpuCores' | 'stealCpuCores', rounds: TargetFigures[]): Partial<TargetFigures> {
