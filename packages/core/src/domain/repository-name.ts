@@ -63,8 +63,13 @@ export function parseRepositoryName(input: string, webUrl = 'https://github.com'
     }
     if (url.host.toLowerCase() !== expected.host.toLowerCase()) {
       if (GITHUB_COM_HOSTS.has(url.host.toLowerCase())) {
-        const parts = url.pathname.replace(/^\/+|\/+$/g, '').replace(/\.git$/i, '').split('/');
-        const ownerAndName = parts.length === 2 && OWNER.test(parts[0]!) && NAME.test(parts[1]!) ? parts.join('/') : null;
+        // What the link names, read as github.com's own (the same rules), for the hint.
+        let ownerAndName: string | null = null;
+        try {
+          ownerAndName = parseRepositoryName(`https://github.com${url.pathname}`).fullName;
+        } catch {
+          // Not a repository link at all: the host is still the thing to say.
+        }
         throw new GitHubComLinkElsewhere(input, expected.host, ownerAndName);
       }
       throw new InvalidRepositoryName(input, `the host must be ${expected.host}`);
