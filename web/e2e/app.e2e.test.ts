@@ -48,6 +48,16 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
     return page.getByRole('list', { name: 'Repositories of alice' }).getByRole('listitem');
   }
 
+  /** Presses Add for what the field holds, expects repo-api to answer `status`, and returns the refusal box and its text. */
+  async function refusedAdd(page: Page, status: number) {
+    const answer = page.waitForResponse((response) => response.url().endsWith('/repositories/alice') && response.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Add' }).click();
+    expect((await answer).status()).toBe(status);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    return { alert, text: await alert.innerText() };
+  }
+
   it('signs in with a token, links a GitHub account, adds a repository it administers (checked as typed), and still shows it after a reload', async () => {
     await withPage(async (page) => {
       await page.goto(env.baseUrl);
@@ -103,12 +113,7 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       await signIn(page, env.baseUrl, env.tokens.alice, '/repos');
       const field = page.getByRole('textbox', { name: 'Repository' });
       await field.fill('octo-org/taken');
-      const answer = page.waitForResponse((response) => response.url().endsWith('/repositories/alice') && response.request().method() === 'POST');
-      await page.getByRole('button', { name: 'Add' }).click();
-      expect((await answer).status()).toBe(409);
-      const alert = page.getByRole('alert');
-      await alert.waitFor();
-      const text = await alert.innerText();
+      const { text } = await refusedAdd(page, 409);
       expect(text).toContain('This repository belongs to another cluster account.');
       expect(text).toContain('octo-org/taken is already connected to another cluster account; nothing was changed.');
       expect(text).not.toContain('bob');
@@ -127,12 +132,7 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       await signIn(page, env.baseUrl, env.tokens.alice, '/repos');
       const field = page.getByRole('textbox', { name: 'Repository' });
       await field.fill('octo-org/only-write');
-      const answer = page.waitForResponse((response) => response.url().endsWith('/repositories/alice') && response.request().method() === 'POST');
-      await page.getByRole('button', { name: 'Add' }).click();
-      expect((await answer).status()).toBe(403);
-      const alert = page.getByRole('alert');
-      await alert.waitFor();
-      const text = await alert.innerText();
+      const { alert, text } = await refusedAdd(page, 403);
       expect(text).toContain('Your GitHub account is not an admin of it.');
       expect(text).toContain('your GitHub account alice-gh is not an admin of octo-org/only-write (it has write access)');
       expect(text).toContain('Nothing was changed.');
@@ -175,12 +175,7 @@ describe.skipIf(skip !== null)('the web app in Chromium, against repo-api and Re
       // alice-gh has no role on ghost-org and the App is not installed there: GitHub answers Not Found.
       await field.fill('ghost-org/nothing');
       await page.getByText('Will add ghost-org/nothing.').waitFor();
-      const answer = page.waitForResponse((response) => response.url().endsWith('/repositories/alice') && response.request().method() === 'POST');
-      await page.getByRole('button', { name: 'Add' }).click();
-      expect((await answer).status()).toBe(422);
-      const alert = page.getByRole('alert');
-      await alert.waitFor();
-      const text = await alert.innerText();
+      const { alert, text } = await refusedAdd(page, 422);
       expect(text).toContain('No such repository on GitHub.');
       expect(text).toContain('GitHub shows your GitHub account alice-gh no repository ghost-org/nothing: it does not exist, or it is private and the GitHub App is not installed on it');
       expect(text).not.toMatch(/not an admin/);
