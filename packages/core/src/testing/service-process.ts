@@ -1,9 +1,11 @@
 /**
- * Starts a service the way an operator does (`node --import tsx services/<name>/src/main.ts`
- * with environment variables), waits until it answers `/readyz`, and stops it with SIGTERM.
- * Tests that drive the operator interface use it, so they see what a deployment sees.
+ * Starts a service from its source (`node --import tsx services/<name>/src/main.ts`) or, with
+ * `bundled: true`, the way production runs it (`node services/<name>/dist/main.mjs`, built by
+ * `npm run build`), with environment variables; waits until it answers `/readyz`, and stops it
+ * with SIGTERM. Tests that drive the operator interface use it, so they see what a deployment sees.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -38,6 +40,25 @@ export interface StartOptions {
   readyPath?: string;
   /** Options for node itself, before the entry (`--cpu-prof`, which NODE_OPTIONS may not carry). */
   nodeOptions?: string[];
+  /** Run services/<name>/dist/main.mjs with plain node (what production runs) instead of the source through tsx. */
+  bundled?: boolean;
+}
+
+/**
+ * `node scripts/build-services.mjs [services...]` (what `npm run build` runs): bundles the
+ * services (all of them without names) into services/<name>/dist/. Throws with its output when
+ * it fails.
+ */
+export function buildServices(services: string[] = []): void {
+  const result = spawnSync(process.execPath, [join('scripts', 'build-services.mjs'), ...services], { cwd: repositoryRoot, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`node scripts/build-services.mjs ${services.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+}
+
+/** The bundle of a service, relative to the repository root; throws when it has not been built. */
+export function bundleOf(service: string): string {
+  const entry = join('services', service, 'dist', 'main.mjs');
+  if (!existsSync(join(repositoryRoot, entry))) throw new Error(`${entry} does not exist: run npm run build first`);
+  return entry;
 }
 
 function exited(child: ChildProcess): Promise<number | string | null> {
@@ -46,11 +67,13 @@ function exited(child: ChildProcess): Promise<number | string | null> {
 }
 
 /**
- * `node [nodeOptions] --import tsx <entry>` from the repository root with exactly `env` (and PATH), its
- * stdout and stderr collected; `exit` settles with the exit code (or the ending signal).
+ * `node [nodeOptions] --import tsx <entry>` (without tsx for a .mjs or .js entry, a bundle) from the
+ * repository root with exactly `env` (and PATH), its stdout and stderr collected; `exit` settles
+ * with the exit code (or the ending signal).
  */
 export function spawnEntry(entry: string, env: Record<string, string>, nodeOptions: string[] = []) {
-  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', entry], {
+  const loader = /\.m?js$/.test(entry) ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...nodeOptions, ...loader, entry], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,17 +84,21 @@ export function spawnEntry(entry: string, env: Record<string, string>, nodeOptio
   return { child, output: () => output, exit: exited(child) };
 }
 
-/** Runs a service's main.ts until it exits by itself; for start-up failures. */
-export async function runServiceToExit(service: string, env: Record<string, string>, timeoutMs = 30_000) {
-  const { child, output, exit } = spawnEntry(join('services', service, 'src', 'main.ts'), { LOG_LEVEL: 'info', ...env });
+function entryOf(service: string, bundled = false): string {
+  return bundled ? bundleOf(service) : join('services', service, 'src', 'main.ts');
+}
+
+/** Runs a service's main.ts (its bundle with `bundled`) until it exits by itself; for start-up failures. */
+export async function runServiceToExit(service: string, env: Record<string, string>, timeoutMs = 30_000, options: { bundled?: boolean } = {}) {
+  const { child, output, exit } = spawnEntry(entryOf(service, options.bundled), { LOG_LEVEL: 'info', ...env });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await exit;
   clearTimeout(timer);
   return { code, output: output() };
 }
 
-export function startService(service: string, options: StartOptions): Promise<RunningService> {
-  return startProcess(join('services', service, 'src', 'main.ts'), options);
+export async function startService(service: string, options: StartOptions): Promise<RunningService> {
+  return startProcess(entryOf(service, options.bundled), options);
 }
 
 /** Like `startService`, for any entry point of the repository (a simulator, a script). */
