@@ -4,7 +4,8 @@
 //
 //   node scripts/build-services.mjs [name...]      (`npm run build`; no names: every service)
 //
-// The services are the folders under services/ that have src/main.ts. The workspace's own code
+// The services are the folders under services/ that have src/main.ts; a service's operator
+// tools, services/<name>/bin/<tool>.ts, are bundled next to it as dist/<tool>.mjs. The workspace's own code
 // (relative imports and @gha-slurm/* packages) is inlined; every npm package stays an import
 // of node_modules, resolved at run time as it is from source. Plain JavaScript, so that it
 // needs nothing but esbuild (a root devDependency).
@@ -80,19 +81,34 @@ function assetsOf(inputs, distDir, mainFile) {
   return copies;
 }
 
+/** src/main.ts, and bin/<tool>.ts if any: output name (without .mjs) -> source. */
+function entriesOf(serviceDir) {
+  const entries = { main: join(serviceDir, 'src', 'main.ts') };
+  const bin = join(serviceDir, 'bin');
+  if (existsSync(bin)) {
+    for (const file of readdirSync(bin).filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts')).sort()) {
+      const name = file.slice(0, -'.ts'.length);
+      if (name === 'main') throw new Error(`${relative(root, join(bin, file))}: a tool may not be called main`);
+      entries[name] = join(bin, file);
+    }
+  }
+  return entries;
+}
+
 /** Builds one service; returns what it wrote. */
 export async function buildService(name) {
   const serviceDir = join(root, 'services', name);
-  const entry = join(serviceDir, 'src', 'main.ts');
-  if (!existsSync(entry)) throw new Error(`services/${name}/src/main.ts does not exist (services: ${serviceNames().join(', ')})`);
+  if (!existsSync(join(serviceDir, 'src', 'main.ts'))) throw new Error(`services/${name}/src/main.ts does not exist (services: ${serviceNames().join(', ')})`);
   const distDir = join(serviceDir, 'dist');
   const outfile = join(distDir, 'main.mjs');
+  const entries = entriesOf(serviceDir);
   const started = performance.now();
   rmSync(distDir, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [entry],
-    outfile,
+    entryPoints: entries,
+    outdir: distDir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -117,6 +133,7 @@ export async function buildService(name) {
   return {
     name,
     outfile,
+    tools: Object.keys(entries).filter((entry) => entry !== 'main').map((tool) => `${tool}.mjs`),
     bytes: statSync(outfile).size,
     assets: [...copies.keys()].map((target) => relative(distDir, target)).sort(),
     ms: performance.now() - started,
@@ -130,7 +147,8 @@ export async function buildServices(names = [], log = (line) => console.log(line
   if (unknown.length > 0) throw new Error(`no such service: ${unknown.join(', ')} (services: ${all.join(', ')})`);
   const built = await Promise.all((names.length > 0 ? names : all).map((name) => buildService(name)));
   for (const service of built) {
-    const assets = service.assets.length > 0 ? ` + ${service.assets.join(', ')}` : '';
+    const extra = [...service.tools, ...service.assets];
+    const assets = extra.length > 0 ? ` + ${extra.join(', ')}` : '';
     log(`${relative(root, service.outfile)}  ${(service.bytes / 1024).toFixed(0)} kB${assets}  (${service.ms.toFixed(0)} ms)`);
   }
   return built;

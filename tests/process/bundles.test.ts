@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,4 +95,16 @@ test('slurm-gateway runs from its bundle, with its job template', async () => {
     { SLURM_GATEWAY_SECRET: secret(), LAUNCH_VERIFY_KEYS: launchPublicKey, SLURMRESTD_URL: nowhere, SLURM_JWT_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' },
     '/healthz',
   );
+});
+
+test("the dispatcher's bundled check-runner-profiles prints a good file's profiles and a bad file's problems", () => {
+  const check = (file: string) => spawnSync(process.execPath, [join(root, 'services', 'dispatcher', 'dist', 'check-runner-profiles.mjs'), file], { encoding: 'utf8' });
+  const good = check(profilesFile);
+  assert.equal(good.status, 0, good.stderr);
+  assert.equal(JSON.parse(good.stdout).profiles[0].memoryMb, 8192);
+  const badFile = join(dir, 'bad.yaml');
+  writeFileSync(badFile, 'profiles:\n  - name: default\n    labels: [slurm]\n    cpus: -1\n');
+  const bad = check(badFile);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /line 4 \(profiles\.0\.cpus\): must be positive/);
 });
