@@ -1,16 +1,18 @@
 # syntax=docker/dockerfile:1
 #
-# One image for the services. Which one runs is the command, the same one the tests and
-# `npm run start -w services/<name>` run:
+# One image for the services. Which one runs is the command, the same one
+# `npm run start -w services/<name>` runs:
 #
-#   node --import tsx services/<name>/src/main.ts        (webhook-ingest, token-broker,
-#                                                          repo-api, dispatcher, and on the
-#                                                          cluster side slurm-gateway:
-#                                                          services/slurm-gateway/deploy/)
+#   node services/<name>/dist/main.mjs        (webhook-ingest, token-broker, repo-api,
+#                                              dispatcher, and on the cluster side
+#                                              slurm-gateway: services/slurm-gateway/deploy/)
 #
 # or, with this image's default command, `docker run -e SERVICE=<name> ...`.
-# There is no compile step: the services run their TypeScript through tsx, which is why tsx
-# is a production dependency (of packages/core).
+# Each service runs as a bundle that `npm run build` (scripts/build-services.mjs, esbuild) makes
+# in the services-build stage below: the workspace's TypeScript compiled into one file, the npm
+# packages left to node_modules. No tsx at run time (its loader thread and source maps cost
+# each service ~35 MB); the image keeps the production dependencies only. (tsx is still among
+# them, for the two simulators of the demo profile, which run from source.)
 #
 # Build: docker build -t gha-slurm .   (BuildKit, the default builder since Docker 23)
 
@@ -64,12 +66,26 @@ RUN --mount=type=bind,target=/context \
       fi; \
     fi
 
+# The services' bundles: a full install (esbuild is a devDependency), then `npm run build`.
+# Only services/<name>/dist/ leaves this stage (gathered under /out).
+FROM base AS services-build
+COPY --from=manifests /app ./
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    npm ci
+COPY tsconfig.base.json tsconfig.json ./
+COPY packages packages
+COPY services services
+COPY scripts/build-services.mjs scripts/
+RUN npm run build && \
+    for dist in services/*/dist; do mkdir -p "/out/$dist" && cp -R "$dist/." "/out/$dist/"; done
+
 FROM base AS runtime
 ENV NODE_ENV=production
 COPY --from=deps /app ./
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages
 COPY services services
+COPY --from=services-build /out/ ./
 COPY --from=web-build /app/web/dist web/dist
 
 # The health check the image and docker-compose.yml use: exits 0 when the service answers 2xx.
@@ -99,4 +115,4 @@ EXPOSE 3001 3002 3003 3004 3005
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/usr/local/lib/gha-slurm/healthcheck.mjs"]
 # exec: node becomes the process that receives SIGTERM and drains before it exits.
-CMD ["sh", "-c", "exec node --import tsx \"services/${SERVICE:?set SERVICE to webhook-ingest, token-broker, repo-api, dispatcher or slurm-gateway}/src/main.ts\""]
+CMD ["sh", "-c", "exec node \"services/${SERVICE:?set SERVICE to webhook-ingest, token-broker, repo-api, dispatcher or slurm-gateway}/dist/main.mjs\""]
