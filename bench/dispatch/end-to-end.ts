@@ -1,9 +1,10 @@
 /**
  * End to end, as in production but on one machine: signed deliveries are POSTed to a real
- * webhook-ingest process, a real dispatcher process (services/dispatcher/src/main.ts) drains
- * them, and the gateway stand-in, in its own process, counts the launches. The clock runs from
- * the first POST to the last gateway call. The token broker runs beside them only to have its
- * memory read: no runner starts here, so nobody asks it for credentials.
+ * webhook-ingest process, a real dispatcher process (services/dispatcher/dist/main.mjs, the
+ * bundle production runs; run.ts builds it) drains them, and the gateway stand-in, in its own
+ * process, counts the launches. The clock runs from the first POST to the last gateway call.
+ * The token broker runs beside them only to have its memory read: no runner starts here, so
+ * nobody asks it for credentials.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,11 +110,12 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const repositories = benchRepositories(workload);
     await connectRepositories(redis, prefix, repositories, workload.users);
     const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: options.logLevel };
-    const ingest = await startService('webhook-ingest', { env: { ...common, GITHUB_WEBHOOK_SECRET: webhookSecret } });
+    const ingest = await startService('webhook-ingest', { bundled: true, env: { ...common, GITHUB_WEBHOOK_SECRET: webhookSecret } });
     services.push(ingest);
     let broker: RunningService | null = null;
     if (options.withBroker) {
       broker = await startService('token-broker', {
+        bundled: true,
         env: {
           ...common,
           GITHUB_APP_ID: '4242',
@@ -137,6 +139,7 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     // `--cpu-prof` may not be given through NODE_OPTIONS: node takes it before the entry. The
     // profile is written when the process exits (SIGTERM lets the dispatcher close by itself).
     const dispatcher = await startService('dispatcher', {
+      bundled: true,
       env: dispatcherEnv,
       ...(options.cpuProfileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] } : {}),
     });

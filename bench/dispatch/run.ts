@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { figure, writeFigures, type BenchFigure, type FigureInput } from '../figures.ts';
 import { runDispatchOnly } from './dispatch-only.ts';
 import { runEndToEnd } from './end-to-end.ts';
+import { buildServices } from '@gha-slurm/core/testing/service-process';
 import { percentile } from '../stats.ts';
 import type { Workload } from './workload.ts';
 
@@ -63,6 +64,8 @@ function exactlyOnce(gateway: { total: number; distinct: number }, launched: num
 console.log(`dispatch benchmark: ${workload.jobs} queued jobs, ${workload.repositories} repositories, ${workload.users} users`);
 
 if (mode !== 'dispatch-only') {
+  // The services run from their bundles, as in production: built first (npm run build).
+  buildServices(['webhook-ingest', 'token-broker', 'dispatcher']);
   const loadBefore = load();
   const result = await runEndToEnd(workload, {
     connections: Number(values.connections),

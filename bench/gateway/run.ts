@@ -26,7 +26,7 @@ import { request } from 'undici';
 import { createLaunchSigner } from '@gha-slurm/core/launch-token';
 import { launchKeyPair } from '@gha-slurm/core/testing/launch-keys';
 import { startLocalSlurm } from '@gha-slurm/core/testing/local-slurm';
-import { startService } from '@gha-slurm/core/testing/service-process';
+import { buildServices, startService } from '@gha-slurm/core/testing/service-process';
 import { figure, writeFigures } from '../figures.ts';
 import { median, percentile } from '../stats.ts';
 
@@ -82,7 +82,10 @@ const template = join(scratch, 'job.sh');
 writeFileSync(template, '#!/bin/bash\nexit 0\n');
 const keys = launchKeyPair();
 const secret = `bench-${randomUUID()}`;
+// The gateway runs from its bundle, as in production: built first (npm run build).
+buildServices(['slurm-gateway']);
 const gateway = await startService('slurm-gateway', {
+  bundled: true,
   env: {
     SLURM_GATEWAY_SECRET: secret,
     LAUNCH_VERIFY_KEYS: keys.publicPem,
