@@ -14,7 +14,8 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { SentinelAddress } from './config.ts';
-import { requireReplicaAck } from './replica-ack.ts';
+import { coalesceRedisWrites } from './redis-write-coalescing.ts';
+import { replicaAckPolicyOf, requireReplicaAck } from './replica-ack.ts';
 import { maskUrlCredentials } from './url-credentials.ts';
 
 export type RedisRole = 'worker' | 'producer' | 'client';
@@ -90,7 +91,19 @@ export function createRedis(target: RedisTarget | string, role: RedisRole, extra
     ...extra,
   });
   requireReplicaAck(redis, { minReplicas: where.minReplicasAck ?? 0, timeoutMs: REPLICA_ACK_TIMEOUT_MS });
-  return redis;
+  return coalesceRedisWrites(redis);
+}
+
+/**
+ * A second connection with the same options, for a blocking reader or a queue of its own. Use
+ * this rather than `redis.duplicate()`, which copies the options but not what `createRedis`
+ * set up on the connection (the replica-ack policy, the per-tick write coalescing).
+ */
+export function duplicateRedis(redis: Redis): Redis {
+  const copy = redis.duplicate();
+  const policy = replicaAckPolicyOf(redis);
+  if (policy) requireReplicaAck(copy, policy);
+  return coalesceRedisWrites(copy);
 }
 
 /** What may be logged about where Redis is: no password. */

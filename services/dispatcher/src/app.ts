@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Worker } from 'bullmq';
 import type { Logger } from '@gha-slurm/core/logger';
+import { duplicateRedis } from '@gha-slurm/core/redis';
 import type { RunnerProfiles } from '@gha-slurm/core/domain/runner-profile';
 import healthPlugin from '@gha-slurm/core/http/health-plugin';
 import { installErrorHandler } from '@gha-slurm/core/http/errors';
@@ -86,7 +87,7 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
   // scripts on the connection a queue is given, and ioredis copies every script of a connection
   // into each MULTI or pipeline made on it, which the stores do several times per launch (that
   // copying was one of the largest costs in a profile of the dispatch benchmark, after socket writes).
-  const queueRedis = redis.duplicate();
+  const queueRedis = duplicateRedis(redis);
   const demand = new DemandStore(redis, prefix);
   const launchQueue = createLaunchQueue(queueRedis, prefix, deps.retryPolicy);
   const context: DispatcherContext = {
@@ -142,7 +143,7 @@ export async function buildDispatcher(deps: DispatcherDependencies): Promise<Dis
   }
 
   // A repository that changes hands takes its launches along (a blocking read: its own connection).
-  const ownerChanges = createOwnerChangesFollower(context, deps.workerRedis.duplicate(), prefix);
+  const ownerChanges = createOwnerChangesFollower(context, duplicateRedis(deps.workerRedis), prefix);
 
   const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
   installErrorHandler(http);
