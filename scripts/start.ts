@@ -18,6 +18,10 @@
  * 5000); ports `INGEST_PORT`, `BROKER_PORT`, `API_PORT`, `DISPATCHER_PORT`, `GITHUB_SIM_PORT`,
  * `GATEWAY_SIM_PORT`, `SLURM_GATEWAY_PORT` (the design's defaults); `DEMO_SLURM_USER`; and
  * `SKIP_WEB_BUILD=1` to start without building a missing admin page.
+ *
+ * The services run as production runs them, from their bundles (services/<name>/dist/main.mjs),
+ * which this script builds first (`npm run build`, a second or two); the simulators run from
+ * source through tsx.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -69,9 +73,16 @@ const SERVICE_PORTS: Record<(typeof SERVICES)[number], number> = {
   'repo-api': PORTS.api,
   dispatcher: PORTS.dispatcher,
 };
-const serviceEntry = (name: string) => join('services', name, 'src', 'main.ts');
+const serviceEntry = (name: string) => join('services', name, 'dist', 'main.mjs');
 const local = (port: number) => `http://127.0.0.1:${port}`;
 const shown = (path: string) => (relative(root, path).startsWith('..') ? path : relative(root, path));
+
+// The services' bundles, built every time so that they are the checkout's code.
+const bundles = spawnSync(process.execPath, [join(root, 'scripts', 'build-services.mjs')], { cwd: root, encoding: 'utf8' });
+if (bundles.status !== 0) {
+  console.error(`the services did not build (npm run build):\n${bundles.stdout}${bundles.stderr}`);
+  process.exit(1);
+}
 
 // repo-api serves the admin page from web/dist: build it once, the first time.
 if (!existsSync(join(root, 'web', 'dist', 'index.html')) && process.env.SKIP_WEB_BUILD !== '1') {

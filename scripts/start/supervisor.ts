@@ -12,7 +12,7 @@ import { prettyLine } from '@gha-slurm/core/logger';
 
 export interface ProcessSpec {
   name: string;
-  /** A TypeScript entry point, run with tsx. */
+  /** An entry point: a bundle (`.mjs`, `.js`) runs with plain node, TypeScript through tsx. */
   entry: string;
   env: Record<string, string | undefined>;
 }
@@ -66,7 +66,8 @@ export class Supervisor {
     mkdirSync(this.options.logDir, { recursive: true });
     const colour = process.stdout.isTTY;
     this.specs.forEach((spec, index) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+      const loader = /\.m?js$/.test(spec.entry) ? [] : ['--import', 'tsx'];
+      const child = spawn(process.execPath, [...loader, spec.entry], {
         cwd: this.root,
         env: spec.env as NodeJS.ProcessEnv,
         stdio: ['ignore', 'pipe', 'pipe'],
