@@ -1,6 +1,7 @@
 /**
- * The broker as operators run it: `node --import tsx src/main.ts` with the design's variables
- * (the App key given as GITHUB_PRIVATE_KEY_FILE), on a free loopback port. It grants a runner
+ * The broker as operators run it: its source (`node --import tsx src/main.ts`), and its bundle
+ * through `npm run start` (built first), with the design's variables (the App key given as
+ * GITHUB_PRIVATE_KEY_FILE), on a free loopback port. It grants a runner
  * token for a launch token made by the dispatcher's signer, once; refuses the bad cases;
  * stops cleanly on SIGTERM; and refuses to start on a bad configuration, naming the variable.
  */
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from './support/broker-harness.ts';
-import { freePort, spawnEntry } from '@gha-slurm/core/testing/service-process';
+import { buildServices, freePort, spawnEntry } from '@gha-slurm/core/testing/service-process';
 
 let h: Harness;
 let secretsDir: string;
@@ -85,6 +86,8 @@ test('started with the design variables, it grants once, refuses the bad cases, 
 });
 
 test('`npm run start -w services/token-broker` serves, and SIGTERM to npm stops the service too', async () => {
+  // start runs the bundle, as production does (npm run build).
+  buildServices(['token-broker']);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const npm = spawn('npm', ['run', 'start', '-w', 'services/token-broker'], {
