@@ -80,7 +80,10 @@ RUN npm run build && \
     for dist in services/*/dist; do mkdir -p "/out/$dist" && cp -R "$dist/." "/out/$dist/"; done
 
 FROM base AS runtime
-ENV NODE_ENV=production
+# NODE_OPTIONS: the services' node flag (the young generation's size is fixed when node
+# starts; packages/core/src/heap-policy.ts says why).
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=8
 COPY --from=deps /app ./
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages

@@ -4,6 +4,7 @@
  * why a process that died did so (its last lines), unless `echo` asks for every line. All of
  * them are stopped with SIGTERM on Ctrl-C, and all of them if one dies on its own.
  */
+import { SERVICE_NODE_FLAGS } from '@gha-slurm/core/heap-policy';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -66,7 +67,8 @@ export class Supervisor {
     mkdirSync(this.options.logDir, { recursive: true });
     const colour = process.stdout.isTTY;
     this.specs.forEach((spec, index) => {
-      const loader = /\.m?js$/.test(spec.entry) ? [] : ['--import', 'tsx'];
+      // The services' bundles run with the node flags production gives them; the rest through tsx.
+      const loader = /\.m?js$/.test(spec.entry) ? [...SERVICE_NODE_FLAGS] : ['--import', 'tsx'];
       const child = spawn(process.execPath, [...loader, spec.entry], {
         cwd: this.root,
         env: spec.env as NodeJS.ProcessEnv,

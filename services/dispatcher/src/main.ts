@@ -14,6 +14,10 @@ import { buildDispatcher } from './app.ts';
 import { createGitHubApp } from '@gha-slurm/core/github/app-client';
 import { githubBudgetFromConfig } from '@gha-slurm/core/github/github-budget';
 import { createReconcileGitHub } from './adapters/github-reconcile.client.ts';
+import { limitHeapGrowth } from '@gha-slurm/core/heap-policy';
+
+// Before the service allocates under load: see heap-policy.ts for why and what it costs.
+limitHeapGrowth();
 
 function fail(message: string): never {
   console.error(`dispatcher: ${message}`);

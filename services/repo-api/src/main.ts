@@ -26,6 +26,10 @@ import { RedisSignOutFeed } from './adapters/sign-out-feed.ts';
 import { SignIn } from './adapters/sign-in.ts';
 import { StaticTokenAuthenticator, StaticTokensError } from './adapters/static-tokens.ts';
 import { TokenCipher } from './adapters/token-cipher.ts';
+import { limitHeapGrowth } from '@gha-slurm/core/heap-policy';
+
+// Before the service allocates under load: see heap-policy.ts for why and what it costs.
+limitHeapGrowth();
 
 function fail(message: string): never {
   console.error(`repo-api: ${message}`);

@@ -8,6 +8,10 @@ import { createMetricsRegistry } from '@gha-slurm/core/metrics';
 import { stopOnSignals } from '@gha-slurm/core/shutdown';
 import { describeGatewayConfig, loadGatewayConfig, type GatewayConfig } from './config.ts';
 import { createGateway, JobTemplateError, type BuiltGateway } from './gateway.ts';
+import { limitHeapGrowth } from '@gha-slurm/core/heap-policy';
+
+// Before the service allocates under load: see heap-policy.ts for why and what it costs.
+limitHeapGrowth();
 
 let config: GatewayConfig;
 try {

@@ -10,6 +10,10 @@ import { stopOnSignals } from '@gha-slurm/core/shutdown';
 import { createRedis, describeRedisTarget, redisTarget } from '@gha-slurm/core/redis';
 import { brokerConfigSchema } from './config.ts';
 import { createBroker } from './broker.ts';
+import { limitHeapGrowth } from '@gha-slurm/core/heap-policy';
+
+// Before the service allocates under load: see heap-policy.ts for why and what it costs.
+limitHeapGrowth();
 
 let config;
 try {

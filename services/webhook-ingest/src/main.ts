@@ -13,6 +13,10 @@ import { ingestConfigSchema } from './config.ts';
 import { buildIngestApp } from './app.ts';
 import { BatchingEnqueuer } from './adapters/batching-enqueuer.ts';
 import { Histogram } from 'prom-client';
+import { limitHeapGrowth } from '@gha-slurm/core/heap-policy';
+
+// Before the service allocates under load: see heap-policy.ts for why and what it costs.
+limitHeapGrowth();
 
 let config;
 try {

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../heap-policy.ts';
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
@@ -72,7 +73,8 @@ function exited(child: ChildProcess): Promise<number | string | null> {
  * with the exit code (or the ending signal).
  */
 export function spawnEntry(entry: string, env: Record<string, string>, nodeOptions: string[] = []) {
-  const loader = /\.m?js$/.test(entry) ? [] : ['--import', 'tsx'];
+  // A bundle runs as production runs it, with the services' node flags; the source, through tsx.
+  const loader = /\.m?js$/.test(entry) ? [...SERVICE_NODE_FLAGS] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...nodeOptions, ...loader, entry], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
