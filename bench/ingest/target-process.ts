@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NODE_FLAGS } from '@gha-slurm/core/heap-policy';
 import type { BatchStats, ParentMessage, ServerMessage, ServerUsage, TargetName } from './protocol.ts';
 
 const SERVER_FILE = fileURLToPath(new URL('./target-server.ts', import.meta.url));
@@ -31,8 +32,9 @@ export class TargetProcess {
   static async start(name: TargetName, environment: TargetEnvironment): Promise<TargetProcess> {
     const child = fork(SERVER_FILE, [], {
       cwd: REPOSITORY_ROOT,
-      // The same flags for every target: tsx, and the profiler when asked for.
+      // The same flags for every target: the services' node flags, tsx, and the profiler when asked for.
       execArgv: [
+        ...SERVICE_NODE_FLAGS,
         '--import',
         'tsx',
         // One file per thread (tsx runs its loader in a worker); the main thread's is the large one.

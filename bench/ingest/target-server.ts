@@ -24,6 +24,7 @@ import { createRedis, waitForRedis } from '@gha-slurm/core/redis';
 import { buildIngestApp } from '../../services/webhook-ingest/src/app.ts';
 import { BatchingEnqueuer, type EventQueue } from '../../services/webhook-ingest/src/adapters/batching-enqueuer.ts';
 import { webhookSignatureVerifier } from '../../services/webhook-ingest/src/domain/webhook-signature.ts';
+import { limitHeapGrowth } from '@gha-slurm/core/heap-policy';
 import type { BatchStats, ParentMessage, ServerMessage, ServerUsage, TargetName } from './protocol.ts';
 
 function required(name: string): string {
@@ -31,6 +32,9 @@ function required(name: string): string {
   if (!value) throw new Error(`target-server: ${name} is not set (this file is started by bench/ingest/run.ts)`);
   return value;
 }
+
+// Every target runs under the services' heap policy, as webhook-ingest's main.ts does.
+limitHeapGrowth();
 
 const target = required('BENCH_TARGET') as TargetName;
 const secret = required('BENCH_SECRET');
