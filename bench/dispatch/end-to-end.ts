@@ -17,7 +17,7 @@ import { deletePrefix, testRedisUrl, uniquePrefix } from '@gha-slurm/core/testin
 import { startService, type RunningService } from '@gha-slurm/core/testing/service-process';
 import { startGatewayStandIn } from './gateway-stand-in.ts';
 import { readLaunchedJobs, type LaunchedJobs } from './launched-jobs.ts';
-import { processCpuSeconds } from './process-cpu.ts';
+import { ownCpuSeconds, processCpuSeconds, redisCpuSeconds } from './process-cpu.ts';
 import { sampleRss, type RssPeaks } from './rss-sampler.ts';
 import { benchRepositories, connectRepositories, FIRST_JOB_ID, jobLabels, waitForLaunches, type Workload } from './workload.ts';
 
@@ -156,17 +156,25 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const pids: Record<string, number> = { 'webhook-ingest': ingest.process.pid!, dispatcher: dispatcher.process.pid!, 'gateway stand-in': gateway.pid };
     if (broker) pids['token-broker'] = broker.process.pid!;
     const sampler = sampleRss(pids);
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
+    // Every process that works for these launches, the shared Redis and this load generator
+    // included: their sum per launch is what the machine's cores must supply.
+    const cpuOfAll = async (): Promise<Record<string, number | null>> => ({
+      ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)])),
+      redis: await redisCpuSeconds(redis),
+      'load generator': ownCpuSeconds(),
+    });
+    const cpuBefore = await cpuOfAll();
     const startedAt = Date.now();
     const notAccepted = await sendAll(new URL('/webhook', ingest.url), deliveries, options.connections);
     const intakeSeconds = (Date.now() - startedAt) / 1000;
     if (notAccepted > 0) throw new Error(`${notAccepted} deliveries were not accepted (202) by webhook-ingest`);
     await waitForLaunches(gateway, workload.jobs);
     const rss = sampler.stop();
+    const cpuAfter = await cpuOfAll();
     const cpuSeconds = Object.fromEntries(
-      Object.entries(pids).map(([name, pid]) => {
-        const [before, after] = [cpuBefore[name], processCpuSeconds(pid)];
-        return [name, before == null || after === null ? null : after - before];
+      Object.entries(cpuAfter).map(([name, after]) => {
+        const before = cpuBefore[name];
+        return [name, before == null || after == null ? null : after - before];
       }),
     );
     const { lastAt } = await gateway.counts();

@@ -18,3 +18,17 @@ export function processCpuSeconds(pid: number): number | null {
     return null;
   }
 }
+
+/** CPU seconds Redis has used so far (`INFO cpu`: user + system, its main thread and the rest). */
+export async function redisCpuSeconds(redis: { info(section: string): Promise<string> }): Promise<number | null> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  const seconds = field('used_cpu_user') + field('used_cpu_sys');
+  return Number.isFinite(seconds) ? seconds : null;
+}
+
+/** CPU seconds this process (the load generator) has used so far. */
+export function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}

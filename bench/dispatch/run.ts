@@ -18,7 +18,7 @@
  * --no-broker (end to end without the token broker), --cpu-prof-dir <dir> (end to end: the
  * dispatcher's V8 CPU profile goes there; keep it out of the checkout), --json <file>.
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { figure, writeFigures, type BenchFigure, type FigureInput } from '../figures.ts';
 import { runDispatchOnly } from './dispatch-only.ts';
@@ -91,6 +91,11 @@ end to end (webhook-ingest -> dispatcher -> gateway stand-in, each its own proce
   for (const [service, seconds] of Object.entries(result.cpuSeconds)) {
     console.log(`    ${service.padEnd(18)} ${seconds === null ? 'not readable' : `${((seconds * 1000) / workload.jobs).toFixed(2)} ms (${seconds.toFixed(1)} s)`}`);
   }
+  const measured = Object.values(result.cpuSeconds).filter((seconds): seconds is number => seconds !== null);
+  const allMsPerLaunch = (measured.reduce((sum, seconds) => sum + seconds, 0) * 1000) / workload.jobs;
+  const cores = availableParallelism();
+  // Were the processes perfectly parallel, the cores could not give more launches a second than this.
+  console.log(`    ${'all of them'.padEnd(18)} ${allMsPerLaunch.toFixed(2)} ms: ${cores} cores allow at most ${Math.round((cores * 1000) / allMsPerLaunch)} launches/s`);
   console.log('  peak RSS under that load (VmRSS, sampled every 50 ms):');
   for (const [service, bytes] of Object.entries(result.rss.peak)) {
     const before = result.rss.atStart[service];
