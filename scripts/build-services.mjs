@@ -3,6 +3,8 @@
 // `node` (no tsx: its loader thread and source maps cost each service ~35 MB of memory).
 //
 //   node scripts/build-services.mjs [name...]      (`npm run build`; no names: every service)
+//   node scripts/build-services.mjs --at-start <name>   (each service's `npm run start`: builds
+//        when esbuild is installed, else runs the bundle already built)
 //
 // The services are the folders under services/ that have src/main.ts; a service's operator
 // tools, services/<name>/bin/<tool>.ts, are bundled next to it as dist/<tool>.mjs. The workspace's own code
@@ -19,7 +21,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -104,6 +105,7 @@ export async function buildService(name) {
   const entries = entriesOf(serviceDir);
   const started = performance.now();
   rmSync(distDir, { recursive: true, force: true });
+  const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: root,
     entryPoints: entries,
@@ -154,9 +156,38 @@ export async function buildServices(names = [], log = (line) => console.log(line
   return built;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** Whether esbuild can be loaded: not in an install without dev dependencies (`npm ci --omit=dev`). */
+async function esbuildInstalled() {
   try {
-    await buildServices(process.argv.slice(2));
+    await import('esbuild');
+    return true;
+  } catch (error) {
+    if (error?.code === 'ERR_MODULE_NOT_FOUND') return false;
+    throw error;
+  }
+}
+
+/**
+ * `--at-start <name>`, what each service's `npm run start` runs first: build the bundle from
+ * the current source, so a checkout never starts a stale one; where esbuild is not installed (a
+ * production install), run the bundle already built, and refuse only when there is none.
+ * Its one line goes to stderr: stdout is the service's log.
+ */
+async function buildAtStart(names) {
+  if (await esbuildInstalled()) return buildServices(names, (line) => console.error(line));
+  const missing = names.filter((name) => !existsSync(join(root, 'services', name, 'dist', 'main.mjs')));
+  if (missing.length > 0) {
+    throw new Error(`services/${missing[0]}/dist/main.mjs is missing and esbuild is not installed to build it: run npm ci && npm run build at the repository root`);
+  }
+  return [];
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const atStart = args[0] === '--at-start';
+  try {
+    if (atStart) await buildAtStart(args.slice(1));
+    else await buildServices(args);
   } catch (error) {
     console.error(`build-services: ${error.message}`);
     process.exit(1);

@@ -1,6 +1,6 @@
 /**
  * The broker as operators run it: its source (`node --import tsx src/main.ts`), and its bundle
- * through `npm run start` (built first), with the design's variables (the App key given as
+ * through `npm run start` (which builds the bundle first, as the design asks), with the design's variables (the App key given as
  * GITHUB_PRIVATE_KEY_FILE), on a free loopback port. It grants a runner
  * token for a launch token made by the dispatcher's signer, once; refuses the bad cases;
  * stops cleanly on SIGTERM; and refuses to start on a bad configuration, naming the variable.
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from './support/broker-harness.ts';
-import { buildServices, freePort, spawnEntry } from '@gha-slurm/core/testing/service-process';
+import { freePort, spawnEntry } from '@gha-slurm/core/testing/service-process';
 
 let h: Harness;
 let secretsDir: string;
@@ -86,8 +86,7 @@ test('started with the design variables, it grants once, refuses the bad cases, 
 });
 
 test('`npm run start -w services/token-broker` serves, and SIGTERM to npm stops the service too', async () => {
-  // start runs the bundle, as production does (npm run build).
-  buildServices(['token-broker']);
+  // No build here: `npm run start` builds the bundle from the current source, then runs it.
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const npm = spawn('npm', ['run', 'start', '-w', 'services/token-broker'], {
