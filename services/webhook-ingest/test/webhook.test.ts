@@ -224,6 +224,24 @@ test('health, readiness and metrics answer', async () => {
   assert.match(metrics.body, /github_webhook_deliveries_total\{event="workflow_job",outcome="queued",service="webhook-ingest"\} \d+/);
 });
 
+test('invented event names add no metric series, signed or not: they count as "other"', async () => {
+  const body = JSON.stringify({ zen: 'hello' });
+  const seriesBefore = (await app.inject('/metrics')).body.split('\n').filter((line) => line.startsWith('github_webhook_deliveries_total{')).length;
+  for (let i = 0; i < 20; i++) {
+    const headers = deliveryHeaders(`invented_event_${'x'.repeat(i)}`, body, SECRET);
+    // Unsigned, wrongly signed and signed: the header is not covered by the signature either way.
+    const { 'x-hub-signature-256': _signature, ...unsigned } = headers;
+    await app.inject({ method: 'POST', url: '/webhook', headers: unsigned, payload: body });
+    await app.inject({ method: 'POST', url: '/webhook', headers: { ...headers, 'x-hub-signature-256': `sha256=${'3'.repeat(64)}` }, payload: body });
+    assert.equal((await app.inject({ method: 'POST', url: '/webhook', headers, payload: body })).statusCode, 202);
+  }
+  const lines = (await app.inject('/metrics')).body.split('\n').filter((line) => line.startsWith('github_webhook_deliveries_total{'));
+  assert.ok(!lines.some((line) => line.includes('invented_event')), lines.join('\n'));
+  assert.ok(lines.length <= seriesBefore + 2, `${lines.length - seriesBefore} new series:\n${lines.join('\n')}`);
+  assert.match(lines.join('\n'), /event="other",outcome="unauthorized"/);
+  assert.match(lines.join('\n'), /event="other",outcome="ignored"/);
+});
+
 test('logs never carry the secret or a signature', async () => {
   const body = JSON.stringify(workflowJobPayload({ action: 'queued' }));
   const headers = deliveryHeaders('workflow_job', body, SECRET);

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { HttpError } from '@gha-slurm/core/http/errors';
-import { interpretDelivery } from '../domain/delivery.ts';
+import { ACCEPTED_EVENTS, interpretDelivery } from '../domain/delivery.ts';
 import type { SignatureVerifier } from '../domain/webhook-signature.ts';
 import type { EventQueue } from '../adapters/batching-enqueuer.ts';
 
@@ -44,6 +44,16 @@ function deliveryCounter(registry: Registry): (event: string, outcome: Outcome) 
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,100}$/;
 const EVENT_NAME = /^[a-z_]{1,64}$/;
 
+/**
+ * The `event` label of the deliveries counter. X-GitHub-Event is not covered by the signature,
+ * so a label taken from it as sent would let anyone, signed or not, add a series per name they
+ * invent; only the events the intake acts on are named, every other is "other".
+ */
+const EVENT_LABELS: ReadonlySet<string> = new Set(ACCEPTED_EVENTS);
+function eventLabel(header: string | undefined): string {
+  return header !== undefined && EVENT_LABELS.has(header) ? header : 'other';
+}
+
 function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -62,7 +72,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
   app.post('/webhook', async (request, reply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const eventHeader = singleHeader(request.headers['x-github-event']);
-    const event = eventHeader && EVENT_NAME.test(eventHeader) ? eventHeader : 'unknown';
+    const event = eventLabel(eventHeader);
 
     const signature = singleHeader(request.headers['x-hub-signature-256']);
     if (!signature) {
