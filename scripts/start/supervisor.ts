@@ -4,11 +4,11 @@
  * why a process that died did so (its last lines), unless `echo` asks for every line. All of
  * them are stopped with SIGTERM on Ctrl-C, and all of them if one dies on its own.
  */
-import { SERVICE_NODE_FLAGS } from '@gha-slurm/core/heap-policy';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVICE_NODE_FLAGS } from '@gha-slurm/core/heap-policy';
 import { prettyLine } from '@gha-slurm/core/logger';
 
 export interface ProcessSpec {
