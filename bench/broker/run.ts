@@ -2,14 +2,15 @@
  * `npm run bench:broker`: runner-token grants per second and their p50/p99 latency, with warm
  * caches, against a bare Fastify route that only verifies the launch token, in the same run.
  *
- * The broker is the real service (`services/token-broker/src/main.ts`, its own process, as
- * deployed), against the local Redis and the simulated GitHub (in this process; with warm
+ * The broker is the real service, run from its bundle (`services/token-broker/dist/main.mjs`,
+ * built first) in its own process with the services' node flags, as deployed, against the local Redis and the simulated GitHub (in this process; with warm
  * caches it is not called during the measurement, and the report says how often it was).
  * Each grant consumes a queued job and a launch token, so both are prepared beforehand, one
  * per request. Everything listens on 127.0.0.1.
  *
  * Goals (issues 4 and 16): at least 3,000 grants/s, and at least 0.5x the bare route's rate;
- * the grants' p99 latency is judged against twice the bare route's.
+ * the grants' p99 latency is judged against twice the bare route's, and the broker's peak RSS
+ * over every round (the kernel's VmHWM) against 150 MB.
  *
  * Options:
  *   --grants <n>        grants measured per round               (default 20000)
@@ -36,7 +37,8 @@ import { generateAppKeyPair } from '@gha-slurm/github-sim/app-keys';
 import { APP_ROUTES, RUNNER_ROUTES, startGitHubSim } from '@gha-slurm/github-sim/github-sim';
 import { prepareLaunches } from './fixtures.ts';
 import { runLoad, type LoadResult } from './load.ts';
-import { freePort } from '@gha-slurm/core/testing/service-process';
+import { bundleOf, buildServices, freePort } from '@gha-slurm/core/testing/service-process';
+import { SERVICE_NODE_FLAGS } from '@gha-slurm/core/heap-policy';
 import { figure, writeFigures } from '../figures.ts';
 import { median } from '../stats.ts';
 
@@ -46,6 +48,17 @@ const GOAL_RATIO = 0.5;
 /** The grants' p99 may be at most this many times the bare route's. */
 const GOAL_P99_FACTOR = 2;
 const BENCHMARK = 'broker';
+const GOAL_RSS_MB = 150;
+
+/** The process's peak resident set so far (VmHWM), in MB; null where /proc cannot be read. */
+function peakRssMb(pid: number | undefined): number | null {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null;
+  }
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -75,7 +88,9 @@ interface Target {
 
 async function startTarget(name: string, file: string, env: Record<string, string>, readyPath: string, execArgv: string[] = []): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...execArgv, file], {
+  // A service's bundle runs as production runs it; a TypeScript file (the bare route) through tsx.
+  const loader = /\.m?js$/.test(file) ? [...SERVICE_NODE_FLAGS] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...loader, ...execArgv, file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), BARE_PORT: String(port) },
     // stdout is the service log at `info`: written, as in production, but not kept.
@@ -164,9 +179,11 @@ try {
 
   const profileDir = args['cpu-prof-dir'];
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  // The broker runs from its bundle, as production runs it (built here first).
+  buildServices(['token-broker']);
   const broker = await startTarget(
     'broker',
-    'services/token-broker/src/main.ts',
+    bundleOf('token-broker'),
     {
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
@@ -251,6 +268,9 @@ try {
   const bareP99 = median(results.map((result) => result.bare.p99));
   const p99Met = grantsP99 <= GOAL_P99_FACTOR * bareP99;
   console.log(`goal p99 <= ${GOAL_P99_FACTOR}x bare:       ${p99Met ? 'met' : 'NOT met'} (${grantsP99} ms against ${bareP99} ms)`);
+  // The kernel's own high-water mark of the broker's resident set: its peak over every round.
+  const brokerPeakMb = peakRssMb(broker.child.pid);
+  console.log(`broker peak RSS:          ${brokerPeakMb === null ? 'not readable (no /proc?)' : `${Math.round(brokerPeakMb)} MB (VmHWM, over every round; goal < ${GOAL_RSS_MB} MB)`}`);
   const load = loadavg().map((value) => value.toFixed(2)).join(' ');
   const notes = `median of ${rounds} rounds of ${grants} grants, ${connections} connections, ${repositoryCount} repositories; ${refused} not granted; load average ${load}`;
   const figures = [
@@ -275,6 +295,19 @@ try {
       notes,
     }),
   ];
+  if (brokerPeakMb !== null) {
+    figures.push(
+      figure({
+        benchmark: BENCHMARK,
+        figure: 'RSS peak token-broker',
+        value: Math.round(brokerPeakMb),
+        unit: 'MB',
+        goal: `< ${GOAL_RSS_MB} MB`,
+        met: brokerPeakMb < GOAL_RSS_MB,
+        notes: `VmHWM after ${rounds} rounds of ${grants} grants at ${connections} connections; load average ${load}`,
+      }),
+    );
+  }
   writeFigures(args.json, figures);
   if (refused > 0) {
     console.error(`${refused} broker requests were not granted: the figures do not measure grants`);
