@@ -18,6 +18,7 @@ import { startService, type RunningService } from '@gha-slurm/core/testing/servi
 import { startGatewayStandIn } from './gateway-stand-in.ts';
 import { readLaunchedJobs, type LaunchedJobs } from './launched-jobs.ts';
 import { ownCpuSeconds, processCpuSeconds, redisCpuSeconds } from './process-cpu.ts';
+import { watchApi, type ApiWatch } from './api-watchers.ts';
 import { sampleRss, type RssPeaks } from './rss-sampler.ts';
 import { benchRepositories, connectRepositories, FIRST_JOB_ID, jobLabels, waitForLaunches, type Workload } from './workload.ts';
 
@@ -46,6 +47,8 @@ export interface EndToEndResult {
   rss: RssPeaks;
   gateway: { total: number; distinct: number; duplicated: number };
   jobs: LaunchedJobs;
+  /** After the launches: operators' pages asking repo-api, while its memory is read. */
+  api: ApiWatch;
 }
 
 const PROFILES_YAML = `profiles:
@@ -127,6 +130,16 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
       });
       services.push(broker);
     }
+    // repo-api, for its memory under operators' requests after the burst (an admin's token).
+    const adminToken = secret() + secret();
+    const tokensFile = join(dir, 'api-tokens.yaml');
+    writeFileSync(tokensFile, `tokens:\n  - token: "${adminToken}"\n    username: bench-admin\n    admin: true\n`);
+    const repoApi = await startService('repo-api', {
+      bundled: true,
+      // The watchers come from one address; its per-client limit is not what is measured.
+      env: { ...common, API_TOKENS: tokensFile, WEB_DIST_DIR: join(dir, 'no-web-build'), RATE_LIMIT_PER_MINUTE: '1000000' },
+    });
+    services.push(repoApi);
     const dispatcherEnv = {
       ...common,
       SLURM_GATEWAY_URL: gateway.url,
@@ -153,7 +166,12 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
       return { body, headers: deliveryHeaders('workflow_job', body, webhookSecret) };
     });
 
-    const pids: Record<string, number> = { 'webhook-ingest': ingest.process.pid!, dispatcher: dispatcher.process.pid!, 'gateway stand-in': gateway.pid };
+    const pids: Record<string, number> = {
+      'webhook-ingest': ingest.process.pid!,
+      dispatcher: dispatcher.process.pid!,
+      'gateway stand-in': gateway.pid,
+      'repo-api': repoApi.process.pid!,
+    };
     if (broker) pids['token-broker'] = broker.process.pid!;
     const sampler = sampleRss(pids);
     // Every process that works for these launches, the shared Redis and this load generator
@@ -169,7 +187,6 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const intakeSeconds = (Date.now() - startedAt) / 1000;
     if (notAccepted > 0) throw new Error(`${notAccepted} deliveries were not accepted (202) by webhook-ingest`);
     await waitForLaunches(gateway, workload.jobs);
-    const rss = sampler.stop();
     const cpuAfter = await cpuOfAll();
     const cpuSeconds = Object.fromEntries(
       Object.entries(cpuAfter).map(([name, after]) => {
@@ -177,6 +194,8 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
         return [name, before == null || after == null ? null : after - before];
       }),
     );
+    const api = await watchApi(repoApi.url, adminToken, { seconds: 5, connections: 8 });
+    const rss = sampler.stop();
     const { lastAt } = await gateway.counts();
     const seconds = (lastAt! - startedAt) / 1000;
 
@@ -185,7 +204,7 @@ export async function runEndToEnd(workload: Workload, options: EndToEndOptions):
     const counts = await gateway.counts();
     const jobIds = Array.from({ length: workload.jobs }, (_, i) => FIRST_JOB_ID + i);
     const jobs = await readLaunchedJobs(redis, prefix, jobIds);
-    return { seconds, launchesPerSecond: workload.jobs / seconds, intakeSeconds, notAccepted, cpuSeconds, rss, gateway: counts, jobs };
+    return { seconds, launchesPerSecond: workload.jobs / seconds, intakeSeconds, notAccepted, cpuSeconds, rss, gateway: counts, jobs, api };
   } finally {
     // The dispatcher writes its CPU profile as it exits on SIGTERM.
     await Promise.all(services.map((service) => service.stop()));

@@ -27,7 +27,8 @@ export class RedisChangeFeed implements ChangeFeed {
   constructor(private readonly subscriber: Redis, prefix: string, private readonly logger: Logger) {
     this.channel = storeKeys(prefix).changes;
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return;
+      // The dispatcher publishes several notices per launch; with no page open, none is read.
+      if (channel !== this.channel || this.listeners.size === 0) return;
       let notice: unknown;
       try {
         notice = JSON.parse(message);
