@@ -24,7 +24,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,9 +37,10 @@ import { generateAppKeyPair } from '@gha-slurm/github-sim/app-keys';
 import { APP_ROUTES, RUNNER_ROUTES, startGitHubSim } from '@gha-slurm/github-sim/github-sim';
 import { prepareLaunches } from './fixtures.ts';
 import { runLoad, type LoadResult } from './load.ts';
-import { bundleOf, buildServices, freePort } from '@gha-slurm/core/testing/service-process';
-import { SERVICE_NODE_FLAGS } from '@gha-slurm/core/heap-policy';
+import { bundleOf, buildServices, freePort, nodeArgsFor } from '@gha-slurm/core/testing/service-process';
 import { figure, writeFigures } from '../figures.ts';
+import { procStatusBytes } from '../proc-status.ts';
+import { processCpuSeconds } from '../dispatch/process-cpu.ts';
 import { median } from '../stats.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,16 +50,6 @@ const GOAL_RATIO = 0.5;
 const GOAL_P99_FACTOR = 2;
 const BENCHMARK = 'broker';
 const GOAL_RSS_MB = 150;
-
-/** The process's peak resident set so far (VmHWM), in MB; null where /proc cannot be read. */
-function peakRssMb(pid: number | undefined): number | null {
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Number(kb) / 1024;
-  } catch {
-    return null;
-  }
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -88,9 +79,8 @@ interface Target {
 
 async function startTarget(name: string, file: string, env: Record<string, string>, readyPath: string, execArgv: string[] = []): Promise<Target> {
   const port = await freePort();
-  // A service's bundle runs as production runs it; a TypeScript file (the bare route) through tsx.
-  const loader = /\.m?js$/.test(file) ? [...SERVICE_NODE_FLAGS] : ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...loader, ...execArgv, file], {
+  // The broker's bundle runs as production runs it; the bare route's TypeScript through tsx.
+  const child = spawn(process.execPath, [...execArgv, ...nodeArgsFor(file)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), BARE_PORT: String(port) },
     // stdout is the service log at `info`: written, as in production, but not kept.
@@ -121,28 +111,15 @@ async function stopTarget(target: Target): Promise<void> {
   if (target.child.exitCode === null) target.child.kill('SIGKILL');
 }
 
-/**
- * CPU seconds a process has used (Linux), so each target's cost per request can be reported:
- * a figure that other load on the machine disturbs less than a rate does.
- */
-function cpuSeconds(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
 interface Measured extends LoadResult {
   /** CPU microseconds the target spent per request, when the platform tells. */
   cpuMicros: number | null;
 }
 
 async function measure(target: Target, path: string, tokens: string[], amount: number): Promise<Measured> {
-  const before = cpuSeconds(target.child.pid);
+  const before = processCpuSeconds(target.child.pid);
   const result = await runLoad({ baseUrl: target.baseUrl, path, tokens, amount, connections });
-  const after = cpuSeconds(target.child.pid);
+  const after = processCpuSeconds(target.child.pid);
   return { ...result, cpuMicros: before === null || after === null ? null : ((after - before) * 1e6) / result.requests };
 }
 
@@ -269,7 +246,8 @@ try {
   const p99Met = grantsP99 <= GOAL_P99_FACTOR * bareP99;
   console.log(`goal p99 <= ${GOAL_P99_FACTOR}x bare:       ${p99Met ? 'met' : 'NOT met'} (${grantsP99} ms against ${bareP99} ms)`);
   // The kernel's own high-water mark of the broker's resident set: its peak over every round.
-  const brokerPeakMb = peakRssMb(broker.child.pid);
+  const brokerPeakBytes = procStatusBytes(broker.child.pid, 'VmHWM');
+  const brokerPeakMb = brokerPeakBytes === null ? null : brokerPeakBytes / 1024 / 1024;
   console.log(`broker peak RSS:          ${brokerPeakMb === null ? 'not readable (no /proc?)' : `${Math.round(brokerPeakMb)} MB (VmHWM, over every round; goal < ${GOAL_RSS_MB} MB)`}`);
   const load = loadavg().map((value) => value.toFixed(2)).join(' ');
   const notes = `median of ${rounds} rounds of ${grants} grants, ${connections} connections, ${repositoryCount} repositories; ${refused} not granted; load average ${load}`;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 /** Linux's USER_HZ, the unit of utime and stime; 100 on every common build. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-export function processCpuSeconds(pid: number): number | null {
+export function processCpuSeconds(pid: number | undefined): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.

@@ -3,17 +3,7 @@
  * few tens of milliseconds while the load runs. Reading /proc costs the measured processes
  * nothing, unlike asking them over IPC. Linux only; elsewhere the peaks stay null.
  */
-import { readFileSync } from 'node:fs';
-
-function rssBytes(pid: number): number | null {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : null;
-  } catch {
-    // The process has gone, or this is not Linux.
-    return null;
-  }
-}
+import { procStatusBytes } from '../proc-status.ts';
 
 export interface RssPeaks {
   /** Peak VmRSS seen per name, in bytes; null when the process could never be read. */
@@ -30,7 +20,7 @@ export function sampleRss(pids: Record<string, number>, everyMs = 50): RssSample
   const peaks: Record<string, number | null> = Object.fromEntries(Object.keys(pids).map((name) => [name, null]));
   const sample = () => {
     for (const [name, pid] of Object.entries(pids)) {
-      const rss = rssBytes(pid);
+      const rss = procStatusBytes(pid, 'VmRSS');
       if (rss !== null) peaks[name] = Math.max(peaks[name] ?? 0, rss);
     }
   };

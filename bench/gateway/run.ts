@@ -28,6 +28,7 @@ import { launchKeyPair } from '@gha-slurm/core/testing/launch-keys';
 import { startLocalSlurm } from '@gha-slurm/core/testing/local-slurm';
 import { buildServices, startService } from '@gha-slurm/core/testing/service-process';
 import { figure, writeFigures } from '../figures.ts';
+import { procStatusBytes } from '../proc-status.ts';
 import { median, percentile } from '../stats.ts';
 
 const { values: args } = parseArgs({
@@ -71,10 +72,7 @@ async function load(count: number, send: (index: number) => Promise<boolean>): P
   return { perSecond: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures };
 }
 
-const rss = (pid: number | undefined) => {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-};
+const rss = (pid: number | undefined) => (procStatusBytes(pid, 'VmRSS') ?? Number.NaN) / 1024 / 1024;
 
 const slurm = await startLocalSlurm();
 const scratch = mkdtempSync(join(tmpdir(), 'gha-gateway-bench-'));
