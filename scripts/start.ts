@@ -29,6 +29,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logFormatOf } from '@gha-slurm/core/logger';
 import { describeRedisUrl } from '@gha-slurm/core/redis';
+import { buildServices } from '@gha-slurm/core/testing/service-process';
 import { ensureDemoConfig, DEMO_ADMIN, DEMO_USER } from './start/demo-config.ts';
 import { findOrStartRedis, type RedisForStart } from './start/redis.ts';
 import { DEMO_OWNER, DEMO_REPOSITORIES, runDemoWorkload, UNCONNECTED_REPOSITORY } from './start/demo-workload.ts';
@@ -78,9 +79,10 @@ const local = (port: number) => `http://127.0.0.1:${port}`;
 const shown = (path: string) => (relative(root, path).startsWith('..') ? path : relative(root, path));
 
 // The services' bundles, built every time so that they are the checkout's code.
-const bundles = spawnSync(process.execPath, [join(root, 'scripts', 'build-services.mjs')], { cwd: root, encoding: 'utf8' });
-if (bundles.status !== 0) {
-  console.error(`the services did not build (npm run build):\n${bundles.stdout}${bundles.stderr}`);
+try {
+  buildServices();
+} catch (error) {
+  console.error(`the services did not build (npm run build): ${(error as Error).message}`);
   process.exit(1);
 }
 

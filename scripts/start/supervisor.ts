@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVICE_NODE_FLAGS } from '@gha-slurm/core/heap-policy';
 import { prettyLine } from '@gha-slurm/core/logger';
+import { nodeArgsFor } from '@gha-slurm/core/testing/service-process';
 
 export interface ProcessSpec {
   name: string;
@@ -67,9 +67,7 @@ export class Supervisor {
     mkdirSync(this.options.logDir, { recursive: true });
     const colour = process.stdout.isTTY;
     this.specs.forEach((spec, index) => {
-      // The services' bundles run with the node flags production gives them; the rest through tsx.
-      const loader = /\.m?js$/.test(spec.entry) ? [...SERVICE_NODE_FLAGS] : ['--import', 'tsx'];
-      const child = spawn(process.execPath, [...loader, spec.entry], {
+      const child = spawn(process.execPath, nodeArgsFor(spec.entry), {
         cwd: this.root,
         env: spec.env as NodeJS.ProcessEnv,
         stdio: ['ignore', 'pipe', 'pipe'],

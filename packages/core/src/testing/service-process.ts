@@ -68,14 +68,20 @@ function exited(child: ChildProcess): Promise<number | string | null> {
 }
 
 /**
+ * node's arguments to run `entry`: a bundle (.mjs, .js) as production runs it, with the
+ * services' node flags; TypeScript through tsx.
+ */
+export function nodeArgsFor(entry: string): string[] {
+  return /\.m?js$/.test(entry) ? [...SERVICE_NODE_FLAGS, entry] : ['--import', 'tsx', entry];
+}
+
+/**
  * `node [nodeOptions] --import tsx <entry>` (without tsx for a .mjs or .js entry, a bundle) from the
  * repository root with exactly `env` (and PATH), its stdout and stderr collected; `exit` settles
  * with the exit code (or the ending signal).
  */
 export function spawnEntry(entry: string, env: Record<string, string>, nodeOptions: string[] = []) {
-  // A bundle runs as production runs it, with the services' node flags; the source, through tsx.
-  const loader = /\.m?js$/.test(entry) ? [...SERVICE_NODE_FLAGS] : ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...nodeOptions, ...loader, entry], {
+  const child = spawn(process.execPath, [...nodeOptions, ...nodeArgsFor(entry)], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
