@@ -9,6 +9,8 @@ import { Agent, request } from 'node:http';
 const PAGES = ['/api/overview', '/api/jobs', '/api/launches', '/api/queues'];
 
 export interface ApiWatch {
+  seconds: number;
+  connections: number;
   requests: number;
   /** Answers other than 200, by status (or the error's message). */
   failures: Record<string, number>;
@@ -42,5 +44,5 @@ export async function watchApi(baseUrl: string, token: string, options: { second
     }),
   );
   agent.destroy();
-  return { requests, failures, requestsPerSecond: requests / ((Date.now() - started) / 1000) };
+  return { ...options, requests, failures, requestsPerSecond: requests / ((Date.now() - started) / 1000) };
 }

@@ -4,7 +4,8 @@
  * bundle production runs; run.ts builds it) drains them, and the gateway stand-in, in its own
  * process, counts the launches. The clock runs from the first POST to the last gateway call.
  * The token broker runs beside them only to have its memory read: no runner starts here, so
- * nobody asks it for credentials.
+ * nobody asks it for credentials. repo-api does too, idle during the launches; after them,
+ * operators' pages ask it for what the burst left (api-watchers.ts) while its memory is read.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

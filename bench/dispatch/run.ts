@@ -97,7 +97,8 @@ end to end (webhook-ingest -> dispatcher -> gateway stand-in, each its own proce
   // Were the processes perfectly parallel, the cores could not give more launches a second than this.
   console.log(`    ${'all of them'.padEnd(18)} ${allMsPerLaunch.toFixed(2)} ms: ${cores} cores allow at most ${Math.round((cores * 1000) / allMsPerLaunch)} launches/s`);
   const apiFailures = Object.entries(result.api.failures).map(([status, count]) => `${count} × ${status}`).join(', ');
-  console.log(`  repo-api after the burst   ${result.api.requests} requests in 5 s (${Math.round(result.api.requestsPerSecond)}/s: overview, jobs, launches, queues)${apiFailures ? `; not 200: ${apiFailures}` : ', all 200'}`);
+  const { api } = result;
+  console.log(`  repo-api after the burst   ${api.requests} requests in ${api.seconds} s (${Math.round(api.requestsPerSecond)}/s: overview, jobs, launches, queues)${apiFailures ? `; not 200: ${apiFailures}` : ', all 200'}`);
   console.log('  peak RSS under that load (VmRSS, sampled every 50 ms):');
   for (const [service, bytes] of Object.entries(result.rss.peak)) {
     const before = result.rss.atStart[service];
@@ -106,7 +107,7 @@ end to end (webhook-ingest -> dispatcher -> gateway stand-in, each its own proce
       service === 'token-broker'
         ? ' (idle: no runner asks it for credentials here)'
         : service === 'repo-api'
-          ? ` (idle during the launches, then ${Math.round(result.api.requestsPerSecond)} requests/s from 8 operators' connections for 5 s)`
+          ? ` (idle during the launches, then ${Math.round(api.requestsPerSecond)} requests/s from ${api.connections} operators' connections for ${api.seconds} s)`
           : '';
     if (bytes === null) {
       console.log(`    ${service.padEnd(18)} not readable (no /proc?)`);
