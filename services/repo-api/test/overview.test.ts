@@ -28,7 +28,10 @@ const typesAgree: Array<true> = [
 ];
 
 let h: Harness;
-const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+// One instant for the whole file: times read from the clock one by one drift a
+// millisecond apart now and then, and the wait-time figures are asserted exactly.
+const fileStartedAt = Date.now();
+const minutesAgo = (minutes: number) => new Date(fileStartedAt - minutes * 60_000).toISOString();
 
 const usage = (launchId: string, overrides: Partial<UsageRecord>): UsageRecord => ({
   launchId,
