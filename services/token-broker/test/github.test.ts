@@ -147,7 +147,8 @@ test('a GitHub slower than GITHUB_TIMEOUT_SECONDS is 503, and the token stays go
   const started = Date.now();
   const response = await h.post('/gha/runner', token);
   assert.equal(response.statusCode, 503, response.body);
-  assert.ok(Date.now() - started < 3500, `answered after ${Date.now() - started} ms`);
+  // Not a timing goal: an answer after the slow GitHub's 4 s would mean the 2 s limit never cut it off.
+  assert.ok(Date.now() - started < 4000, `answered after ${Date.now() - started} ms, not before GitHub's slow answer`);
   assert.match(response.json().message, /did not answer within 2000 ms/);
   assert.equal((await h.post('/gha/runner', token)).statusCode, 200);
 });
