@@ -32,10 +32,10 @@ import { repositoryKey } from '../domain/repository-name.ts';
 import type { Pool } from '../domain/pool.ts';
 import { keyOfPool, poolKeyFromSuffix, storeKeys } from './keys.ts';
 import { pruneSortedSets } from './prune-sorted-sets.ts';
-import { COMPARE_AND_SET, type PlannedWrite } from './versioned-record.store.ts';
+import { RECORD_FUNCTIONS, type PlannedWrite } from './versioned-record.store.ts';
 
-/** The check and reservation, and the compare-and-set its writes use (see try-grant.lua). */
-const TRY_GRANT = `local function compare_and_set(KEYS, ARGV)\n${COMPARE_AND_SET}\nend\n${readFileSync(new URL('./try-grant.lua', import.meta.url), 'utf8')}`;
+/** The check and reservation, with the records' check and write its writes use (see try-grant.lua). */
+const TRY_GRANT = `${RECORD_FUNCTIONS}\n${readFileSync(new URL('./try-grant.lua', import.meta.url), 'utf8')}`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {

@@ -11,26 +11,35 @@ import type { Redis } from 'ioredis';
 import { pruneSortedSets } from './prune-sorted-sets.ts';
 
 /**
- * Exported so that a script which must write records in the same atomic step as its own
- * decision (the broker's grant, see demand.store.ts) runs this one rather than a copy.
+ * The compare-and-set's two halves, as Lua functions, exported so that a script which must
+ * write records in the same atomic step as its own decision (the broker's grant, see
+ * demand.store.ts) checks and writes them with these rather than a copy:
+ * - `record_is_at(key, expected)`: the record's version is `expected` ('' = it must not exist);
+ * - `write_record(KEYS, ARGV)`: writes it unconditionally, with its indexes and notice.
  * KEYS: record, indexes to add it to. ARGV: expected version ('' = must not exist), new
  * version, data, retention (s), index score, index member, channel ('' = none), message.
  */
-export const COMPARE_AND_SET = `
-local current = redis.call('HGET', KEYS[1], 'v')
-if ARGV[1] == '' then
-  if current then return 0 end
-elseif current ~= ARGV[1] then
-  return 0
+export const RECORD_FUNCTIONS = `
+local function record_is_at(key, expected)
+  local current = redis.call('HGET', key, 'v')
+  if expected == '' then return not current end
+  return current == expected
 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'data', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-for i = 2, #KEYS do
-  redis.call('ZADD', KEYS[i], ARGV[5], ARGV[6])
+local function write_record(KEYS, ARGV)
+  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'data', ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  for i = 2, #KEYS do
+    redis.call('ZADD', KEYS[i], ARGV[5], ARGV[6])
+  end
+  if ARGV[7] ~= '' then
+    redis.call('PUBLISH', ARGV[7], ARGV[8])
+  end
 end
-if ARGV[7] ~= '' then
-  redis.call('PUBLISH', ARGV[7], ARGV[8])
-end
+`;
+
+const COMPARE_AND_SET = `${RECORD_FUNCTIONS}
+if not record_is_at(KEYS[1], ARGV[1]) then return 0 end
+write_record(KEYS, ARGV)
 return 1
 `;
 
@@ -75,7 +84,7 @@ export interface StoreSettings {
 /** Result of an update function: the new value, or `null` to leave the record as it is. */
 export type Updater<T> = (current: T) => T | null;
 
-/** A compare-and-set not run yet: `COMPARE_AND_SET`'s keys and arguments. */
+/** A compare-and-set not run yet: its keys and arguments (see `RECORD_FUNCTIONS`). */
 export interface PlannedWrite {
   keys: string[];
   args: string[];
