@@ -69,8 +69,10 @@ test('a gateway that accepted and never submitted leads to one relaunch, and the
   assert.match(relaunches[0]!.detail!, /never asked for credentials/);
   assert.equal(record.relaunchCount, 1);
   assert.equal(ran.runnerName, `${RUNNER_NAME_PREFIX}${record.launchId}`, 'the new launch ran it');
-  const forThisRepository = loop.gateway.jobs.filter((slurmJob) => slurmJob.gitHubURL.endsWith('/lab/two'));
-  assert.deepEqual(forThisRepository.map((slurmJob) => slurmJob.state).sort(), ['COMPLETED', 'NEVER_SUBMITTED']);
+  const forThisRepository = () => loop.gateway.jobs.filter((slurmJob) => slurmJob.gitHubURL.endsWith('/lab/two'));
+  // GitHub has the job completed while the runner's Slurm job is still ending.
+  await waitFor('the Slurm job to end', async () => forThisRepository().every((slurmJob) => slurmJob.state !== 'RUNNING' && slurmJob.state !== 'PENDING'));
+  assert.deepEqual(forThisRepository().map((slurmJob) => slurmJob.state).sort(), ['COMPLETED', 'NEVER_SUBMITTED']);
 });
 
 test("a cancelled job's stale launch is closed, not relaunched", { timeout: 90_000 }, async () => {

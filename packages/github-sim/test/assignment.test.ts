@@ -84,10 +84,14 @@ test('a waiting runner is answered as soon as a fitting job is queued, and the l
   const a = await register(repository, 'wait-a', ['self-hosted', 'slurm']);
   const b = await register(repository, 'wait-b', ['self-hosted', 'slurm']);
   const started = Date.now();
+  // Each long poll has reached the simulator before the next one starts, so a waits longest.
+  const untilWaiting = async (runner: number) => {
+    for (let i = 0; i < 1000 && !sim.actions.waitingRunners().includes(runner); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
   const first = acquire(a, 20_000);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await untilWaiting(a);
   const second = acquire(b, 20_000);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await untilWaiting(b);
   assert.deepEqual(sim.actions.waitingRunners(), [a, b]);
 
   await createJob(repository, ['self-hosted', 'gpu']); // fits neither: both keep waiting

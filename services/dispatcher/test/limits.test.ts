@@ -28,10 +28,12 @@ test('jobs over a limit wait, and launch when a slot frees; none is dropped', as
   for (const id of [1, 2, 3]) await h.deliver({ action: 'queued', jobId: id, repository: 'lim/one', labels: LABELS });
   for (const id of [4, 5]) await h.deliver({ action: 'queued', jobId: id, repository: 'lim/two', labels: LABELS });
   await waitFor(async () => h.gateway.requests.length === 3);
+  // The gateway sees a request before the dispatcher records its answer: wait for the records.
+  const launchedCount = async () => (await Promise.all([1, 2, 3, 4, 5].map(async (id) => (await jobs.get(id))!.state))).filter((state) => state === 'launched').length;
+  await waitFor(async () => (await launchedCount()) === 3);
   await new Promise((resolve) => setTimeout(resolve, 400));
   assert.equal(h.gateway.requests.length, 3, 'per repository 2, per user 3');
-  const states = await Promise.all([1, 2, 3, 4, 5].map(async (id) => (await jobs.get(id))!.state));
-  assert.equal(states.filter((state) => state === 'launched').length, 3);
+  assert.equal(await launchedCount(), 3);
   const waiting = (await Promise.all([1, 2, 3, 4, 5].map((id) => jobs.get(id)))).filter((job) => job!.state === 'launching');
   assert.ok(waiting.every((job) => job!.events.some((e) => e.kind === 'waiting-for-slot')), 'the job says why it waits');
 

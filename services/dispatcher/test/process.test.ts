@@ -60,9 +60,9 @@ async function post(payload: unknown) {
   return fetch(`${ingest.url}/webhook`, { method: 'POST', headers: deliveryHeaders('workflow_job', body, webhookSecret), body });
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 15_000) {
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) assert.fail('timed out');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -83,8 +83,12 @@ test('a signed queued delivery posted to the intake becomes one POST /runner/sta
   assert.equal(start.body.tokenURL, 'http://broker.example:3002');
   assert.equal(start.headers['auth-token'], gateway.secret);
 
-  const metrics = await (await fetch(`${dispatcher.url}/metrics`)).text();
-  assert.match(metrics, /gha_dispatcher_launches_total\{outcome="accepted",service="dispatcher"\} 1/);
+  // The gateway sees the request before the dispatcher counts its answer.
+  const launchesAccepted = /gha_dispatcher_launches_total\{outcome="accepted",service="dispatcher"\} 1/;
+  const scrape = async () => (await fetch(`${dispatcher.url}/metrics`)).text();
+  await waitFor(async () => launchesAccepted.test(await scrape()));
+  const metrics = await scrape();
+  assert.match(metrics, launchesAccepted);
   assert.match(metrics, /gha_dispatcher_jobs_ignored_total\{reason="no-profile",service="dispatcher"\} 1/);
   assert.ok(!dispatcher.output().includes(start.body.launcherToken!), 'the launch token is never logged');
   assert.ok(!ingest.output().includes(webhookSecret));

@@ -127,18 +127,24 @@ test('the started service serves the endpoints with the statuses of the issue', 
 });
 
 test('SIGTERM with an event stream open: the stream ends and the process exits 0; no token was logged', async () => {
+  // SIGTERM goes only once the stream is open: the route's first lines have arrived.
+  let opened!: () => void;
+  const streamOpen = new Promise<void>((resolve) => (opened = resolve));
   const streamEnded = new Promise<string>((resolve, reject) => {
     const request = httpRequest(`${service.url}/api/events`, { headers: { authorization: `Bearer ${aliceToken}` } }, (response) => {
       let received = '';
       response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (received += chunk));
+      response.on('data', (chunk: string) => {
+        received += chunk;
+        if (received.includes(': connected')) opened();
+      });
       response.on('end', () => resolve(received));
       response.on('error', reject);
     });
     request.on('error', reject);
     request.end();
   });
-  await new Promise((wait) => setTimeout(wait, 200));
+  await Promise.race([streamOpen, streamEnded.then((received) => assert.fail(`the stream ended before it opened: ${received}`))]);
   const code = await service.stop();
   assert.equal(code, 0, service.output());
   assert.match(await streamEnded, /: closing/);
