@@ -177,6 +177,17 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
         endedAt: ended,
       });
     }
+    // And a repository whose name is longer than a chart's room for names.
+    await usage.record({
+      launchId: 'longname1',
+      repository: 'computational-neuroscience-lab/whole-brain-simulation',
+      clusterUser: 'alice',
+      profile: 'default',
+      slurmJobId: slurmJobId++,
+      cpus: PROFILE_CPUS.default!,
+      elapsedSeconds: 600,
+      endedAt: new Date().toISOString(),
+    });
     const byRepository = (await callApi(env, env.tokens.ops, 'GET', '/api/usage?by=repository')).body as UsageList;
     const byUser = (await callApi(env, env.tokens.ops, 'GET', '/api/usage?by=user')).body as UsageList;
     expect(byRepository.items.map((item) => [item.key, item.jobs])).toEqual(expect.arrayContaining([['lab/sim', 3], ['lab/app', 2]]));
@@ -212,14 +223,20 @@ describe.skipIf(skip !== null)("the admins' overview, after a real run, in Chrom
       const newest = (await activity.locator('rect.bar').last().boundingBox())!;
       expect(newest.x).toBeGreaterThanOrEqual(frame.x);
       expect(newest.x + newest.width).toBeLessThanOrEqual(frame.x + frame.width);
-      // Every bar chart's figures, the longest bar's included, are written inside its frame.
+      // Every bar chart's figures, the longest bar's included, are written inside its frame, and
+      // its names too, the long one cut to fit.
       for (const chart of await page.locator('figure.chart', { has: page.locator('svg.bars') }).all()) {
         const box = (await chart.locator('.chart-scroll').boundingBox())!;
         for (const value of await chart.locator('text.chart-value').all()) {
           const text = (await value.boundingBox())!;
           expect(text.x + text.width).toBeLessThanOrEqual(box.x + box.width);
         }
+        for (const name of await chart.locator('text.chart-label').all()) {
+          expect((await name.boundingBox())!.x).toBeGreaterThanOrEqual(box.x);
+        }
       }
+      const longName = page.locator('g[data-label="computational-neuroscience-lab/whole-brain-simulation"] text.chart-label');
+      expect(await longName.textContent()).toMatch(/^computational-.*…$/);
       await screenshot(page, 'phone-overview');
     }, { width: 390, height: 844 });
 

@@ -51,6 +51,18 @@ describe('the overview charts', () => {
     const name = within(row as HTMLElement).getByText('lab/app');
     const bar = row.querySelector('rect.bar')!;
     expect(Number(name.getAttribute('y'))).toBeCloseTo(Number(bar.getAttribute('y')) + Number(bar.getAttribute('height')) / 2);
+    // A name longer than its room (150 px here, about 7 px a character where text cannot be
+    // measured) is cut with an ellipsis; it is whole in its tooltip, its row's label and the table.
+    const long = 'computational-neuroscience-lab/whole-brain-simulation';
+    rerender(
+      <BarList title="CPU-hours" summary="" series={[{ name: 'CPU-hours' }]} groups={[{ label: long, values: [3], texts: ['3.00 CPU-h'] }]} empty="Nothing yet." />,
+    );
+    const longRow = container.querySelector(`g[data-label="${long}"]`)!;
+    const cut = longRow.querySelector('text.chart-label')!;
+    expect(cut.textContent).toBe('computational-neuro…');
+    expect(cut.textContent!.length * 7 + 8).toBeLessThanOrEqual(Number(longRow.querySelector('rect.bar')!.getAttribute('x')));
+    expect(longRow.querySelector('title')!.textContent).toContain(long);
+    expect(within(screen.getByRole('table', { name: 'CPU-hours' })).getByRole('rowheader', { name: long })).toBeInTheDocument();
     rerender(<BarList title="CPU-hours" summary="" series={[{ name: 'CPU-hours' }]} groups={[]} empty="Nothing yet." />);
     expect(screen.getByText('Nothing yet.')).toBeInTheDocument();
     expect(container.querySelector('svg')).toBeNull();

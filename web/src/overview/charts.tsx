@@ -189,11 +189,22 @@ function estimateTextWidth(text: string): number {
   return text.length * 7;
 }
 
-/** The widest of the svg's `<text>` elements of a class, as drawn; `undefined` where text cannot be measured. */
-function widestText(svg: SVGSVGElement, className: string): number | undefined {
+/** The svg's `<text>` elements of a class as drawn, with their widths; `undefined` where text cannot be measured. */
+function drawnTexts(svg: SVGSVGElement, className: string): Array<{ width: number; characters: number }> | undefined {
   const texts = [...svg.querySelectorAll<SVGTextElement>(`text.${className}`)];
   if (texts.length === 0 || texts.some((text) => typeof text.getComputedTextLength !== 'function')) return undefined;
-  return Math.max(...texts.map((text) => text.getComputedTextLength()));
+  return texts.map((text) => ({ width: text.getComputedTextLength(), characters: text.textContent?.length ?? 0 }));
+}
+
+function widestText(svg: SVGSVGElement, className: string): number | undefined {
+  const texts = drawnTexts(svg, className);
+  return texts && Math.max(...texts.map((text) => text.width));
+}
+
+/** The most width any of those texts takes per character: what a name cut to fit must allow for. */
+function widestCharacter(svg: SVGSVGElement, className: string): number | undefined {
+  const texts = drawnTexts(svg, className)?.filter((text) => text.characters > 0);
+  return texts && texts.length > 0 ? Math.max(...texts.map((text) => text.width / text.characters)) : undefined;
 }
 
 /**
@@ -225,27 +236,38 @@ export function BarList({
   const frame = useRef<HTMLDivElement>(null);
   const svg = useRef<SVGSVGElement>(null);
   const frameWidth = useBoxWidth(frame, 480, groups.length > 0);
-  const labelOf = (group: BarGroup) => (group.label.length > 22 ? `${group.label.slice(0, 21)}…` : group.label);
+  // The widest name and figure as the browser draws them (a guess from their length before that),
+  // and the most a character of a name takes.
+  const [measured, setMeasured] = useState<{ label?: number; value?: number; character?: number }>({});
+  // The names get at most 150, at most 40% of the frame; the bars keep the rest. A longer name is
+  // cut, with an ellipsis, to what fits (it is whole in its tooltip and in the table).
+  const labelRoom = Math.min(150, Math.max(60, Math.round(frameWidth * 0.4))) - labelGap;
+  const fittingCharacters = Math.max(4, Math.floor(labelRoom / (measured.character ?? 7)));
+  const labelOf = (group: BarGroup) =>
+    group.label.length > fittingCharacters ? `${group.label.slice(0, fittingCharacters - 1)}…` : group.label;
   const textOf = (group: BarGroup, seriesIndex: number) => group.texts?.[seriesIndex] ?? String(group.values[seriesIndex]);
   const labelKey = groups.map(labelOf).join('\n');
   const valueKey = groups.flatMap((group) => group.values.map((_, index) => textOf(group, index))).join('\n');
-  // The widest name and figure as the browser draws them (a guess from their length before that).
-  const [measured, setMeasured] = useState<{ label?: number; value?: number }>({});
   useLayoutEffect(() => {
     const drawing = svg.current;
     if (!drawing) return;
     const label = widestText(drawing, 'chart-label');
     const value = widestText(drawing, 'chart-value');
-    setMeasured((old) => (old.label === label && old.value === value ? old : { label, value }));
+    setMeasured((old) => {
+      // Only ever wider: cutting names by a width that shrank again could go back and forth.
+      const drawnCharacter = widestCharacter(drawing, 'chart-label');
+      const character = drawnCharacter === undefined ? old.character : Math.max(old.character ?? 0, drawnCharacter);
+      return old.label === label && old.value === value && old.character === character ? old : { label, value, character };
+    });
   }, [labelKey, valueKey]);
   const widestLabel = measured.label ?? Math.max(0, ...groups.map((group) => estimateTextWidth(labelOf(group))));
   const widestValue =
     measured.value ?? Math.max(0, ...groups.flatMap((group) => group.values.map((_, index) => estimateTextWidth(textOf(group, index)))));
-  // The bars keep at least `minBars` of the width; the names give way first (at most 150, at most
-  // 40% of the frame), and only a frame too narrow for a name, a short bar and a figure scrolls.
+  // The bars keep at least `minBars` of the width; the names give way first, and only a frame too
+  // narrow for a name, a short bar and a figure scrolls.
   const minBars = 40;
   const valueWidth = Math.ceil(widestValue) + valueGap + 2;
-  const labelWidth = Math.min(150, Math.ceil(widestLabel) + labelGap, Math.max(60, Math.round(frameWidth * 0.4)));
+  const labelWidth = Math.min(labelRoom, Math.ceil(widestLabel)) + labelGap;
   const width = Math.max(frameWidth, labelWidth + minBars + valueWidth);
   const groupHeight = series.length * rowHeight + gap;
   const height = Math.max(groupHeight, groups.length * groupHeight);
