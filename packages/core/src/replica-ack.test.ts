@@ -85,3 +85,13 @@ test("the mapping store's list writes are acknowledged writes", async () => {
   assert.equal(saved.kind, 'replaced');
   assert.deepEqual(await new RepositoryMappingStore(replica, 'ack-mapping').repositoriesOf('alice'), ['https://github.com/octo/kept']);
 });
+
+test("so are the writes it makes on a connection of its own (an import's whole mapping, in a watched transaction)", async () => {
+  const store = new RepositoryMappingStore(acknowledging, 'ack-mapping-all');
+  const change = { actor: 'test', reason: 'test' };
+  await withReplicaFrozen(async () => {
+    await assert.rejects(store.replaceAll([{ user: 'bob', repositories: [parseRepositoryName('octo/frozen-all')] }], change), ReplicasBehindError);
+  });
+  await store.replaceAll([{ user: 'bob', repositories: [parseRepositoryName('octo/kept-all')] }], change);
+  assert.deepEqual(await new RepositoryMappingStore(replica, 'ack-mapping-all').repositoriesOf('bob'), ['https://github.com/octo/kept-all']);
+});

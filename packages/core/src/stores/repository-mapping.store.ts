@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 import { repositoryKey, type RepositoryName } from '../domain/repository-name.ts';
 import type { AuditEntry } from '../domain/audit-entry.ts';
 import { storeKeys } from './keys.ts';
-import { replicaAckPolicyOf, writeAcknowledged } from '../replica-ack.ts';
+import { writeAcknowledged } from '../replica-ack.ts';
+import { duplicateRedis } from '../redis.ts';
 
 const REPLACE = `
 local user = ARGV[1]
@@ -225,7 +226,7 @@ export class RepositoryMappingStore {
     change: MappingChange,
     added?: RepositoryName,
   ): Promise<string | null> {
-    const connection = this.redis.duplicate();
+    const connection = duplicateRedis(this.redis);
     try {
       for (let attempt = 0; attempt < 10; attempt++) {
         await connection.watch(this.keys.repositoryOwner);
@@ -264,10 +265,11 @@ export class RepositoryMappingStore {
   /**
    * A list write is answered only once the replicas the deployment asks for hold it
    * (`REDIS_MIN_REPLICAS_ACK`), so a failover right after cannot undo a change someone was
-   * told is saved. `through` is the connection that wrote, when it is not the store's own.
+   * told is saved. `through` is the connection that wrote, when it is not the store's own (a
+   * `duplicateRedis` of it, which carries the same requirement).
    */
   private acknowledged<T>(write: () => Promise<T>, through: Redis = this.redis): Promise<T> {
-    return writeAcknowledged(through, write, replicaAckPolicyOf(this.redis));
+    return writeAcknowledged(through, write);
   }
 
   private async namesFor(keys: string[]): Promise<RepositoryName[]> {
@@ -302,7 +304,7 @@ export class RepositoryMappingStore {
    */
   async replaceAll(mapping: Array<{ user: string; repositories: RepositoryName[] }>, change: MappingChange): Promise<{ changedUsers: string[] }> {
     const wanted = new Map(mapping.filter((entry) => entry.repositories.length > 0).map((entry) => [entry.user, entry.repositories]));
-    const connection = this.redis.duplicate();
+    const connection = duplicateRedis(this.redis);
     try {
       for (let attempt = 0; attempt < 10; attempt++) {
         // Every list write adds to the audit stream, so watching it (and the user set) sees them all.
