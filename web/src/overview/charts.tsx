@@ -184,27 +184,27 @@ function useBoxWidth(box: RefObject<HTMLElement | null>, fallback: number, activ
   return width;
 }
 
-/** About how wide a 12px line of text is, until the browser has measured it (and where it cannot, as in jsdom). */
+/** About how wide a character of 12px text is, until the browser has measured it (and where it cannot, as in jsdom). */
+const ESTIMATED_CHARACTER_WIDTH = 7;
+
 function estimateTextWidth(text: string): number {
-  return text.length * 7;
+  return text.length * ESTIMATED_CHARACTER_WIDTH;
 }
 
-/** The svg's `<text>` elements of a class as drawn, with their widths; `undefined` where text cannot be measured. */
-function drawnTexts(svg: SVGSVGElement, className: string): Array<{ width: number; characters: number }> | undefined {
+/**
+ * The svg's `<text>` elements of a class as drawn: the widest, and the most width any of them
+ * takes per character (what a name cut to fit must allow for); `undefined` where text cannot be
+ * measured.
+ */
+function measureTexts(svg: SVGSVGElement, className: string): { widest: number; perCharacter?: number } | undefined {
   const texts = [...svg.querySelectorAll<SVGTextElement>(`text.${className}`)];
   if (texts.length === 0 || texts.some((text) => typeof text.getComputedTextLength !== 'function')) return undefined;
-  return texts.map((text) => ({ width: text.getComputedTextLength(), characters: text.textContent?.length ?? 0 }));
-}
-
-function widestText(svg: SVGSVGElement, className: string): number | undefined {
-  const texts = drawnTexts(svg, className);
-  return texts && Math.max(...texts.map((text) => text.width));
-}
-
-/** The most width any of those texts takes per character: what a name cut to fit must allow for. */
-function widestCharacter(svg: SVGSVGElement, className: string): number | undefined {
-  const texts = drawnTexts(svg, className)?.filter((text) => text.characters > 0);
-  return texts && texts.length > 0 ? Math.max(...texts.map((text) => text.width / text.characters)) : undefined;
+  const drawn = texts.map((text) => ({ width: text.getComputedTextLength(), characters: text.textContent?.length ?? 0 }));
+  const written = drawn.filter((text) => text.characters > 0);
+  return {
+    widest: Math.max(...drawn.map((text) => text.width)),
+    perCharacter: written.length > 0 ? Math.max(...written.map((text) => text.width / text.characters)) : undefined,
+  };
 }
 
 /**
@@ -242,7 +242,7 @@ export function BarList({
   // The names get at most 150, at most 40% of the frame; the bars keep the rest. A longer name is
   // cut, with an ellipsis, to what fits (it is whole in its tooltip and in the table).
   const labelRoom = Math.min(150, Math.max(60, Math.round(frameWidth * 0.4))) - labelGap;
-  const fittingCharacters = Math.max(4, Math.floor(labelRoom / (measured.character ?? 7)));
+  const fittingCharacters = Math.max(4, Math.floor(labelRoom / (measured.character ?? ESTIMATED_CHARACTER_WIDTH)));
   const labelOf = (group: BarGroup) =>
     group.label.length > fittingCharacters ? `${group.label.slice(0, fittingCharacters - 1)}…` : group.label;
   const textOf = (group: BarGroup, seriesIndex: number) => group.texts?.[seriesIndex] ?? String(group.values[seriesIndex]);
@@ -251,12 +251,12 @@ export function BarList({
   useLayoutEffect(() => {
     const drawing = svg.current;
     if (!drawing) return;
-    const label = widestText(drawing, 'chart-label');
-    const value = widestText(drawing, 'chart-value');
+    const labels = measureTexts(drawing, 'chart-label');
+    const label = labels?.widest;
+    const value = measureTexts(drawing, 'chart-value')?.widest;
     setMeasured((old) => {
       // Only ever wider: cutting names by a width that shrank again could go back and forth.
-      const drawnCharacter = widestCharacter(drawing, 'chart-label');
-      const character = drawnCharacter === undefined ? old.character : Math.max(old.character ?? 0, drawnCharacter);
+      const character = labels?.perCharacter === undefined ? old.character : Math.max(old.character ?? 0, labels.perCharacter);
       return old.label === label && old.value === value && old.character === character ? old : { label, value, character };
     });
   }, [labelKey, valueKey]);
